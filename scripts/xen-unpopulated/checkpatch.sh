@@ -1,0 +1,30 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# scripts/checkpatch.pl --strict on every patch of the series; TAP, one
+# line a patch.  A patch passes with no error, warning or check at all.
+#
+#   checkpatch.sh SERIES_DIR
+
+set -uo pipefail
+
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+BASE=${OUT:-$REPO/build}/linux-source-6.1
+n=0
+failed=0
+DIR=$(cd "$1" && pwd)
+for p in "$DIR"/0*.patch; do
+	case $p in */0000-cover-letter.patch) continue ;; esac
+	n=$((n + 1))
+	out=$(cd "$BASE" && perl scripts/checkpatch.pl --strict --show-types "$p" 2>&1)
+	if echo "$out" | grep -q "total: 0 errors, 0 warnings, 0 checks"; then
+		echo "ok $n - checkpatch --strict: ${p##*/}"
+	else
+		failed=$((failed + 1))
+		echo "not ok $n - checkpatch --strict: ${p##*/}"
+		echo "$out" | grep -E "^(ERROR|WARNING|CHECK)|^#|^\+" | sed 's/^/#   /' | head -40
+	fi
+done
+echo "1..$n"
+echo "# checkpatch: $((n - failed)) passed, $failed failed"
+[ $failed -eq 0 ]

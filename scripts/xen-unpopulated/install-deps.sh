@@ -1,0 +1,56 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install everything the xen-unpopulated build, boot harness and tests need
+# on a Debian 12 machine.  Idempotent: a second run installs nothing.
+# Foreign (arm64) packages are fetched with apt-get download and unpacked
+# with dpkg -x under $OUT/sysroot; they are never dpkg -i'd.
+
+set -euo pipefail
+
+OUT=${OUT:-$(cd "$(dirname "$0")/../.." && pwd)/build}
+SYSROOT=$OUT/sysroot
+HOST_PKGS="build-essential bc bison flex libssl-dev libelf-dev cpio kmod
+	rsync xz-utils python3 ccache gcc-aarch64-linux-gnu
+	libc6-dev-arm64-cross qemu-system-arm device-tree-compiler libfdt-dev
+	linux-source-6.1 sparse"
+FOREIGN_PKGS="xen-hypervisor-4.17-arm64:arm64 busybox-static:arm64"
+
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+
+missing=
+for p in $HOST_PKGS; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
+		grep -q '^install ok installed' || missing="$missing $p"
+done
+
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+	$SUDO dpkg --add-architecture arm64
+	need_update=1
+fi
+
+if [ -n "$missing" ] || [ -n "${need_update:-}" ] ||
+   [ ! -f "$SYSROOT/.done" ]; then
+	$SUDO apt-get update -qq
+fi
+
+if [ -n "$missing" ]; then
+	echo "install-deps: installing$missing"
+	$SUDO env DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends $missing
+fi
+
+if [ ! -f "$SYSROOT/.done" ]; then
+	mkdir -p "$SYSROOT/debs"
+	(cd "$SYSROOT/debs" && apt-get download $FOREIGN_PKGS)
+	for deb in "$SYSROOT"/debs/*.deb; do
+		dpkg -x "$deb" "$SYSROOT"
+	done
+	touch "$SYSROOT/.done"
+fi
+
+XEN=$(ls "$SYSROOT"/boot/xen-4.17-arm64 2>/dev/null | head -n1)
+[ -n "$XEN" ] || { echo "install-deps: no Xen binary in $SYSROOT" >&2; exit 1; }
+[ -x "$SYSROOT/bin/busybox" ] || { echo "install-deps: no busybox" >&2; exit 1; }
+echo "install-deps: ok (xen: $XEN)"

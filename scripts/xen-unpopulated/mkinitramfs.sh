@@ -1,0 +1,47 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build the dom0 initramfs: static busybox from Debian's busybox-static
+# (arm64, unpacked by install-deps.sh), our /init, xen-extregions
+# cross-compiled statically with the baseline tree's libfdt, and any test
+# programs in $OUT/dom0/tests.
+#
+#   mkinitramfs.sh OUTPUT.cpio.gz
+
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+OUT=${OUT:-$REPO/build}
+BASE=$OUT/linux-source-6.1
+DEST=$1
+STAGE=$OUT/dom0
+
+mkdir -p "$STAGE/bin" "$STAGE/tests"
+make -s -C "$REPO/tools/xen" CC=aarch64-linux-gnu-gcc LDFLAGS=-static \
+	LIBFDT_SRC="$BASE/scripts/dtc/libfdt" OUTPUT="$STAGE/bin/"
+
+GEN=$OUT/gen_init_cpio
+[ "$GEN" -nt "$BASE/usr/gen_init_cpio.c" ] ||
+	cc -O2 -o "$GEN" "$BASE/usr/gen_init_cpio.c"
+
+BB=$OUT/sysroot/bin/busybox
+list=$STAGE/initramfs.list
+{
+	for d in /bin /sbin /usr /usr/bin /proc /sys /dev /tmp /tests /etc; do
+		echo "dir $d 0755 0 0"
+	done
+	echo "nod /dev/console 0600 0 0 c 5 1"
+	echo "file /bin/busybox $BB 0755 0 0"
+	for applet in $("$HERE/busybox-applets.sh" "$BB"); do
+		echo "slink /bin/$applet busybox 0777 0 0"
+	done
+	echo "file /init $HERE/dom0/init 0755 0 0"
+	echo "file /bin/xen-extregions $STAGE/bin/xen-extregions 0755 0 0"
+	for t in "$STAGE"/tests/*; do
+		[ -f "$t" ] && echo "file /tests/${t##*/} $t 0755 0 0"
+	done
+} > "$list"
+"$GEN" "$list" | gzip -9n > "$DEST.tmp"
+mv "$DEST.tmp" "$DEST"
+echo "mkinitramfs: $DEST ($(stat -c %s "$DEST") bytes)"

@@ -1,0 +1,70 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Every test of the project, each writing TAP into build/results/, then
+# one closing line "N passed, N failed".  Exits non-zero on any failure.
+#
+#   host tool      tools/xen/tests/run.sh on the host build of the tool
+#   checkpatch     scripts/checkpatch.pl --strict on every patch
+#   kernel checks  our files rebuilt with W=1 and sparse, no warnings
+#   boot-regions   Xen + our dom0: regions, holes, tool, KUnit
+#   boot-no-regions  the same with ext_regions=no: fallback
+
+set -uo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+export OUT=${OUT:-$REPO/build}
+RES=$OUT/results
+BOOT_TIMEOUT=${TIMEOUT:-300}
+rm -rf "$RES"
+mkdir -p "$RES"
+
+# step NAME COMMAND...: one TAP line for a build step, its log kept
+step() {
+	local name=$1
+	shift
+	if "$@" > "$RES/$name.log" 2>&1; then
+		echo "ok 1 - $name" > "$RES/$name.tap"
+		return 0
+	fi
+	echo "not ok 1 - $name (see $RES/$name.log)" > "$RES/$name.tap"
+	tail -n 30 "$RES/$name.log"
+	return 1
+}
+
+t0=$(date +%s)
+step baseline "$HERE/baseline.sh"
+
+step build-host-tool make -C "$REPO/tools/xen" OUTPUT="$OUT/host/" &&
+	"$REPO/tools/xen/tests/run.sh" "$OUT/host/xen-extregions" > "$RES/host-tool.tap"
+tail -n 1 "$RES/host-tool.tap" 2>/dev/null
+
+step series "$HERE/series.sh" "$OUT/linux-source-6.1" "$REPO/out/series" &&
+	"$HERE/checkpatch.sh" "$REPO/out/series" > "$RES/checkpatch.tap"
+tail -n 1 "$RES/checkpatch.tap" 2>/dev/null
+
+if step build-kernel-ours "$HERE/build-kernel.sh" ours &&
+   step build-initramfs "$HERE/mkinitramfs.sh" "$OUT/initrd.cpio.gz"; then
+	"$HERE/kernel-checks.sh" > "$RES/kernel-checks.tap"
+	tail -n 1 "$RES/kernel-checks.tap"
+
+	boot() {
+		"$HERE/xenboot.py" boot --timeout "$BOOT_TIMEOUT" \
+			--kernel "$OUT/obj-ours/arch/arm64/boot/Image" "$@"
+	}
+	boot --log "$RES/boot-regions.log"
+	"$HERE/xenboot.py" check "$RES/boot-regions.log" --name boot-regions \
+		--expect-regions --kunit xen_extended_regions --kunit-min 25 \
+		> "$RES/boot-regions.tap"
+	tail -n 1 "$RES/boot-regions.tap"
+
+	boot --xen-cmdline "ext_regions=no" --log "$RES/boot-no-regions.log"
+	"$HERE/xenboot.py" check "$RES/boot-no-regions.log" \
+		--name boot-no-regions --expect-no-regions \
+		> "$RES/boot-no-regions.tap"
+	tail -n 1 "$RES/boot-no-regions.tap"
+fi
+
+echo "# tests took $(( $(date +%s) - t0 )) s; logs in $RES"
+"$HERE/xenboot.py" tally "$RES"/*.tap

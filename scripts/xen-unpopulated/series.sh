@@ -1,0 +1,93 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Turn this repository into a git am-able patch series against the
+# baseline tree, and (optionally) sync the result into a kernel tree.
+#
+#   series.sh BASELINE OUTDIR [TREE]
+#
+# Each directory patches/NN-name/ is one patch:
+#   message        subject line, blank line, body with Signed-off-by
+#   files          our new files (repository paths = kernel paths)
+#   upstream.diff  small diff to baseline files (may be empty)
+# patches/cover-letter is the cover letter (subject line, blank, body).
+#
+# The series is built in a small git repository that holds only the
+# baseline files the series touches, so it takes seconds.  With TREE, the
+# files the series touches are copied into TREE when their content
+# differs, and files a previous run touched but this one does not are
+# restored from BASELINE: unchanged files keep their timestamps, so
+# kernel rebuilds stay incremental.
+
+set -euo pipefail
+
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+BASE=$(cd "$1" && pwd)
+mkdir -p "$2"
+OUT=$(cd "$2" && pwd)
+TREE=${3:-}
+WORK=$OUT/git
+
+rm -rf "$WORK" "$OUT"/*.patch
+mkdir -p "$WORK"
+
+git_w() {
+	git -C "$WORK" -c user.name="$(git -C "$REPO" config user.name || echo xen-unpopulated)" \
+		-c user.email="$(git -C "$REPO" config user.email || echo xen-unpopulated@example.org)" \
+		-c core.autocrlf=false "$@"
+}
+
+# The baseline files that any patch modifies.
+touched=$(sed -n 's|^diff --git a/\([^ ]*\) b/.*|\1|p' "$REPO"/patches/*/upstream.diff | sort -u)
+for f in $touched; do
+	mkdir -p "$WORK/$(dirname "$f")"
+	cp "$BASE/$f" "$WORK/$f"
+done
+git_w init -q -b baseline
+git_w add -A
+git_w commit -q --allow-empty -m "baseline: $(sed -n 's/^\(VERSION\|PATCHLEVEL\|SUBLEVEL\) = //p' "$BASE/Makefile" | paste -sd.)"
+
+git_w checkout -q -b series
+git_w config branch.series.description "$(cat "$REPO/patches/cover-letter")"
+
+for dir in "$REPO"/patches/[0-9]*/; do
+	name=$(basename "$dir")
+	for f in $(grep -v '^#' "$dir/files" 2>/dev/null || true); do
+		mkdir -p "$WORK/$(dirname "$f")"
+		cp "$REPO/$f" "$WORK/$f"
+	done
+	if [ -s "$dir/upstream.diff" ]; then
+		git_w apply --whitespace=error-all "$dir/upstream.diff" ||
+			{ echo "series: $name: upstream.diff does not apply" >&2; exit 1; }
+	fi
+	git_w add -A
+	git_w commit -q -F "$dir/message" ||
+		{ echo "series: $name: nothing to commit" >&2; exit 1; }
+done
+
+git_w format-patch -q --cover-letter --cover-from-description=subject \
+	-o "$OUT" baseline..series
+
+# Every file the repository holds must belong to exactly one patch.
+listed=$(cat "$REPO"/patches/[0-9]*/files | grep -v '^#' | sort)
+dups=$(echo "$listed" | uniq -d)
+[ -z "$dups" ] || { echo "series: files in two patches: $dups" >&2; exit 1; }
+
+if [ -n "$TREE" ]; then
+	state=$TREE/.xen-unpopulated-touched
+	now=$( (echo "$touched"; echo "$listed") | sed '/^$/d' | sort -u)
+	for f in $(cat "$state" 2>/dev/null || true); do
+		echo "$now" | grep -qx "$f" && continue
+		if [ -f "$BASE/$f" ]; then
+			cp -p "$BASE/$f" "$TREE/$f"
+		else
+			rm -f "$TREE/$f"
+		fi
+	done
+	for f in $now; do
+		mkdir -p "$TREE/$(dirname "$f")"
+		cmp -s "$WORK/$f" "$TREE/$f" || cp "$WORK/$f" "$TREE/$f"
+	done
+	echo "$now" > "$state"
+fi
+echo "series: $(ls "$OUT"/*.patch | wc -l) files in $OUT (cover letter included)"

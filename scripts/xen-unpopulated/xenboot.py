@@ -1,0 +1,397 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Boot a dom0 kernel under the real Xen hypervisor in QEMU and check it.
+
+  xenboot.py boot  [options]        boot once, save the console log
+  xenboot.py check LOG [--expect-regions|--expect-no-regions]
+                                    assertions on a saved log, TAP out
+  xenboot.py show  LOG              what Xen advertised, what Linux found
+  xenboot.py tally TAPFILE...       add up TAP files: "N passed, N failed"
+
+The serial line is QEMU's stdio, driven from here.  Every boot has a
+timeout.  dom0's /init prints "@@section NAME" ... "@@end NAME rc=N".
+"""
+
+import argparse
+import os
+import re
+import select
+import signal
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+BUILD = os.environ.get("OUT", os.path.join(REPO, "build"))
+
+XEN_REGION_RE = re.compile(
+    r"\(XEN\)\s+d0: extended region (\d+): 0x([0-9a-f]+)->0x([0-9a-f]+)")
+SECTION_RE = re.compile(r"^@@section (\S+)$")
+END_RE = re.compile(r"^@@end (\S+) rc=(\d+)$")
+TAP_RE = re.compile(r"^(\s*)(not ok|ok) (\d+)\s*(?:-\s*)?(.*?)\s*(?:#\s*(SKIP|TODO)\b.*)?$")
+PROBLEM_RES = [
+    re.compile(r"Internal error: Oops"),
+    re.compile(r"Unable to handle kernel"),
+    re.compile(r"Kernel panic"),
+    re.compile(r"^\s*WARNING: CPU: \d+ PID"),
+    re.compile(r"^\s*BUG: "),
+    re.compile(r"kernel BUG at"),
+    re.compile(r"\(XEN\) .*Panic on CPU"),
+    re.compile(r"\(XEN\) .*FATAL"),
+]
+
+
+def boot(args):
+    """Run QEMU once; return (log text, exit code, timed out)."""
+    xen_cmdline = ("dom0_mem=%s console=dtuart dtuart=/pl011@9000000 "
+                   "loglvl=all guest_loglvl=all %s" %
+                   (args.dom0_mem, args.xen_cmdline)).strip()
+    dom0_cmdline = ("console=hvc0 rdinit=/init %s" % args.dom0_cmdline).strip()
+    cmd = [
+        "qemu-system-aarch64",
+        "-machine", "virt,virtualization=on,gic-version=%s" % args.gic,
+        "-cpu", "cortex-a57", "-smp", str(args.smp), "-m", str(args.mem),
+        "-display", "none", "-monitor", "none", "-nic", "none",
+        "-serial", "stdio",
+        "-kernel", args.xen, "-append", xen_cmdline,
+        "-device", "guest-loader,addr=0x42000000,kernel=%s,bootargs=%s" %
+        (args.kernel, dom0_cmdline.replace(",", ",,")),
+        "-device", "guest-loader,addr=0x47000000,initrd=%s" % args.initrd,
+    ] + args.qemu_extra
+    print("xenboot: %s" % " ".join(cmd), file=sys.stderr)
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    out = bytearray()
+    deadline = time.monotonic() + args.timeout
+    timed_out = False
+    log = open(args.log, "wb") if args.log else None
+    pending = b""
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            timed_out = True
+            break
+        ready, _, _ = select.select([proc.stdout], [], [], min(left, 1.0))
+        if not ready:
+            if proc.poll() is not None:
+                break
+            continue
+        chunk = os.read(proc.stdout.fileno(), 65536)
+        if not chunk:
+            break
+        out += chunk
+        if log:
+            log.write(chunk)
+            log.flush()
+        if args.echo:
+            sys.stdout.buffer.write(chunk)
+            sys.stdout.flush()
+        pending += chunk
+        # dom0 asks for a Xen debug key: three Ctrl-a switch the serial
+        # input to Xen, the key, three Ctrl-a hand it back; then a newline
+        # lets dom0's /init go on.
+        while b"\n" in pending:
+            line, pending = pending.split(b"\n", 1)
+            m = re.match(rb"^@@xenboot debug-key (\w)\r?$", line)
+            if m:
+                time.sleep(0.5)
+                proc.stdin.write(b"\x01\x01\x01" + m.group(1))
+                proc.stdin.flush()
+                time.sleep(2)
+                proc.stdin.write(b"\x01\x01\x01")
+                proc.stdin.flush()
+                time.sleep(0.5)
+                proc.stdin.write(b"\n")
+                proc.stdin.flush()
+    if timed_out or proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    rc = proc.wait()
+    if log:
+        if timed_out:
+            log.write(b"\n@@xenboot timeout after %ds\n" % args.timeout)
+        log.close()
+    text = out.decode("utf-8", "replace").replace("\r", "")
+    if timed_out:
+        text += "\n@@xenboot timeout after %ds\n" % args.timeout
+    return text, rc, timed_out
+
+
+def read_log(path):
+    """A console log as text, whatever its mix of CR and LF."""
+    with open(path, "rb") as f:
+        return f.read().decode("utf-8", "replace").replace("\r", "")
+
+
+def xen_regions(text):
+    """Xen's "extended region N: A->B" lines as inclusive (start, end)."""
+    regs = {}
+    for m in XEN_REGION_RE.finditer(text):
+        regs[int(m.group(1))] = (int(m.group(2), 16), int(m.group(3), 16) - 1)
+    return [regs[k] for k in sorted(regs)]
+
+
+def sections(text):
+    """{name: (lines, rc)} for every @@section in the log."""
+    result = {}
+    cur = None
+    lines = []
+    for line in text.splitlines():
+        m = SECTION_RE.match(line)
+        if m:
+            cur, lines = m.group(1), []
+            continue
+        m = END_RE.match(line)
+        if m and cur == m.group(1):
+            result[cur] = (lines, int(m.group(2)))
+            cur = None
+            continue
+        if cur is not None:
+            lines.append(line)
+    return result
+
+
+def items(lines, kind):
+    """("region"|"hole"|"usable") lines as (start, end) [+ rest]."""
+    out = []
+    for line in lines:
+        f = line.split()
+        if len(f) >= 3 and f[0] == kind:
+            out.append((int(f[1], 16), int(f[2], 16)) + tuple(f[3:]))
+    return out
+
+
+def ktap(text):
+    """KUnit results: [(suite, case, ok)], and [(suite, ok)]."""
+    cases, suites = [], []
+    suite = None
+    for line in text.splitlines():
+        m = re.match(r"^\s*# Subtest: (\S+)", line)
+        if m:
+            suite = m.group(1)
+            continue
+        m = TAP_RE.match(line)
+        if not m or suite is None:
+            continue
+        indent, status, _num, name = m.group(1), m.group(2), m.group(3), m.group(4)
+        if len(indent) >= 4:
+            cases.append((suite, name, status == "ok"))
+        elif name == suite:
+            suites.append((suite, status == "ok"))
+            suite = None
+    return cases, suites
+
+
+def problems(text):
+    bad = []
+    for line in text.splitlines():
+        for r in PROBLEM_RES:
+            if r.search(line):
+                bad.append(line.strip())
+    return bad
+
+
+class Tap:
+    def __init__(self, prefix):
+        self.prefix = prefix
+        self.n = 0
+        self.failed = 0
+
+    def ok(self, cond, name, detail=None):
+        self.n += 1
+        print("%s %d - %s: %s" % ("ok" if cond else "not ok", self.n,
+                                  self.prefix, name))
+        if not cond:
+            self.failed += 1
+            for d in (detail or "").splitlines():
+                print("#   %s" % d)
+        return cond
+
+    def done(self):
+        print("1..%d" % self.n)
+        print("# %s: %d passed, %d failed" % (self.prefix, self.n - self.failed,
+                                              self.failed))
+        return 1 if self.failed else 0
+
+
+def fmt(pairs):
+    return "\n".join("0x%x 0x%x %s" % (p[0], p[1], " ".join(p[2:]))
+                     for p in pairs) or "(none)"
+
+
+def check(args):
+    text = read_log(args.log)
+    t = Tap(args.name)
+    sec = sections(text)
+
+    t.ok("@@xenboot timeout" not in text, "boot finished in time")
+    t.ok("@@xenboot dom0 up" in text, "dom0 reached /init")
+    t.ok("@@xenboot done" in text, "dom0 /init ran to the end")
+    bad = problems(text)
+    t.ok(not bad, "no oops, panic, BUG or WARN", "\n".join(bad[:10]))
+
+    xen = xen_regions(text)
+    dbg_lines, dbg_rc = sec.get("extregions-debugfs", ([], -1))
+    tool_lines, tool_rc = sec.get("extregions-tool", ([], -1))
+    if args.expect_regions:
+        t.ok(len(xen) >= 1, "Xen advertised extended regions",
+             "no '(XEN) d0: extended region' lines")
+        want_holes = [(a[1] + 1, b[0] - 1) for a, b in zip(xen, xen[1:])]
+        t.ok(tool_rc == 0, "xen-extregions ran in dom0 on /sys/firmware/fdt",
+             "\n".join(tool_lines[-5:]))
+        t.ok(items(tool_lines, "region") == xen,
+             "tool regions equal Xen's", "xen:\n%s\ntool:\n%s" %
+             (fmt(xen), fmt(items(tool_lines, "region"))))
+        t.ok(items(tool_lines, "hole") == want_holes,
+             "tool holes are the gaps between Xen's regions",
+             "want:\n%s\ntool:\n%s" % (fmt(want_holes),
+                                       fmt(items(tool_lines, "hole"))))
+        t.ok(dbg_rc == 0, "debugfs xen/extended_regions readable",
+             "\n".join(dbg_lines[-5:]))
+        t.ok(items(dbg_lines, "region") == xen,
+             "Linux parsed the regions Xen advertised", "xen:\n%s\nlinux:\n%s" %
+             (fmt(xen), fmt(items(dbg_lines, "region"))))
+        holes = items(dbg_lines, "hole")
+        t.ok([h[:2] for h in holes] == want_holes and
+             all(h[2:] == ("busy",) for h in holes),
+             "every hole is inserted into the Xen resource as busy",
+             "want:\n%s\nlinux:\n%s" % (fmt(want_holes), fmt(holes)))
+        span = items(dbg_lines, "span")
+        t.ok(bool(xen) and span == [(xen[0][0], xen[-1][1])],
+             "Xen resource spans the first to the last region",
+             fmt(span))
+        t.ok(items(dbg_lines, "usable") == items(tool_lines, "usable") and
+             len(items(dbg_lines, "usable")) >= 1,
+             "kernel and tool agree on the usable part of each region",
+             "linux:\n%s\ntool:\n%s" % (fmt(items(dbg_lines, "usable")),
+                                        fmt(items(tool_lines, "usable"))))
+        usable = items(dbg_lines, "usable")
+        t.ok(all(any(r[0] <= u[0] and u[1] <= r[1] for r in xen)
+                 for u in usable),
+             "every usable range lies inside a region Xen advertised",
+             fmt(usable))
+        ram = [tuple(int(x, 16) for x in m.groups()) for m in re.finditer(
+            r"^\s*([0-9a-f]+)-([0-9a-f]+) : System RAM$",
+            "\n".join(sec.get("iomem", ([], 0))[0]), re.M)]
+        t.ok(bool(ram) and not any(r[0] <= e[1] and e[0] <= r[1]
+                                   for r in xen for e in ram),
+             "no region intersects System RAM", fmt(ram))
+    else:
+        t.ok(not xen, "Xen advertised no extended region", fmt(xen))
+        t.ok(re.search(r"extended regions: No extended regions are found, "
+                       r"using ballooned pages", text) is not None,
+             "dom0 logs the fallback to ballooned pages")
+        t.ok(dbg_rc != 0, "no debugfs xen/extended_regions without regions",
+             "\n".join(dbg_lines))
+        t.ok(tool_rc == 0 and not [l for l in tool_lines if l.strip()],
+             "xen-extregions prints nothing for a tree with only region 0",
+             "\n".join(tool_lines))
+
+    if args.kunit:
+        cases, suites = ktap(text)
+        for suite in args.kunit:
+            mine = [c for c in cases if c[0] == suite]
+            t.ok(len(mine) >= args.kunit_min,
+                 "KUnit suite %s ran at least %d cases" % (suite, args.kunit_min),
+                 "ran %d" % len(mine))
+            for _s, name, good in mine:
+                t.ok(good, "KUnit %s.%s" % (suite, name))
+            t.ok((suite, True) in suites, "KUnit suite %s passed" % suite)
+    for name, (lines, rc) in sorted(sec.items()):
+        if not name.startswith("kselftest-"):
+            continue
+        for line in lines:
+            m = TAP_RE.match(line)
+            if m and not m.group(1):
+                t.ok(m.group(2) == "ok", "%s: %s" % (name, m.group(4)))
+        t.ok(rc == 0, "%s exited 0" % name, "rc=%d" % rc)
+    return t.done()
+
+
+def show(args):
+    text = read_log(args.log)
+    sec = sections(text)
+    print("Xen advertised to dom0 (Xen's numbering, inclusive ends):")
+    for i, (s, e) in enumerate(xen_regions(text)):
+        print("  extended region %d: 0x%x-0x%x (%d MiB)" %
+              (i, s, e, (e - s + 1) >> 20))
+    if not xen_regions(text):
+        print("  no extended regions")
+    print("Linux (debugfs xen/extended_regions):")
+    for line in sec.get("extregions-debugfs", (["  (not present)"], 0))[0]:
+        print("  " + line)
+    print("xen-extregions on /sys/firmware/fdt in dom0:")
+    for line in sec.get("extregions-tool", (["  (not run)"], 0))[0]:
+        print("  " + line)
+    cases, suites = ktap(text)
+    for suite, good in suites:
+        n = len([c for c in cases if c[0] == suite])
+        print("KUnit %s: %s (%d cases)" % (suite, "ok" if good else "FAILED", n))
+    return 0
+
+
+def tally(args):
+    passed = failed = 0
+    for path in args.files:
+        for line in read_log(path).splitlines():
+            m = TAP_RE.match(line)
+            if not m or m.group(1):
+                continue
+            if m.group(2) == "ok":
+                passed += 1
+            else:
+                failed += 1
+                print("FAILED: %s: %s" % (os.path.basename(path), line.strip()))
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed or not passed else 0
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    b = sub.add_parser("boot", help="boot Xen + dom0 once under QEMU")
+    b.add_argument("--xen", default=os.path.join(BUILD, "sysroot/boot/xen-4.17-arm64"))
+    b.add_argument("--kernel", default=os.path.join(BUILD, "obj-ours/arch/arm64/boot/Image"))
+    b.add_argument("--initrd", default=os.path.join(BUILD, "initrd.cpio.gz"))
+    b.add_argument("--xen-cmdline", default="", help="extra Xen options")
+    b.add_argument("--dom0-cmdline", default="", help="extra dom0 options")
+    b.add_argument("--mem", default="2048", help="guest RAM in MiB")
+    b.add_argument("--dom0-mem", default="512M")
+    b.add_argument("--gic", default="3")
+    b.add_argument("--smp", default=2, type=int)
+    b.add_argument("--timeout", default=300, type=int)
+    b.add_argument("--log", required=True)
+    b.add_argument("--echo", action="store_true", help="copy the console to stdout")
+    b.add_argument("--qemu-extra", nargs="*", default=[])
+
+    c = sub.add_parser("check", help="assertions on a boot log, TAP")
+    c.add_argument("log")
+    c.add_argument("--name", default="boot")
+    g = c.add_mutually_exclusive_group(required=True)
+    g.add_argument("--expect-regions", action="store_true")
+    g.add_argument("--expect-no-regions", action="store_true")
+    c.add_argument("--kunit", action="append", default=[], help="suite that must pass")
+    c.add_argument("--kunit-min", type=int, default=1)
+
+    s = sub.add_parser("show", help="what Xen advertised and Linux found")
+    s.add_argument("log")
+
+    t = sub.add_parser("tally", help="sum TAP files")
+    t.add_argument("files", nargs="+")
+
+    args = p.parse_args()
+    if args.cmd == "boot":
+        _text, rc, timed_out = boot(args)
+        print("xenboot: qemu exit %d%s, log in %s" %
+              (rc, " (timeout)" if timed_out else "", args.log), file=sys.stderr)
+        return 1 if timed_out else 0
+    return {"check": check, "show": show, "tally": tally}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

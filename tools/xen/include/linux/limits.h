@@ -1,0 +1,9 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _TOOLS_XEN_LINUX_LIMITS_H
+#define _TOOLS_XEN_LINUX_LIMITS_H
+
+#include <stdint.h>
+
+#define U64_MAX UINT64_MAX
+
+#endif
