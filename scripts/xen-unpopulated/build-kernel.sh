@@ -3,12 +3,13 @@
 #
 # Build an arm64 dom0 Image, out of tree, with ccache.
 #
-#   build-kernel.sh ours|stock [EXTRA_FRAGMENT...]
+#   build-kernel.sh ours|stock|step:N [EXTRA_FRAGMENT...]
 #
-# stock: the baseline tree as Debian ships it.
-# ours:  the baseline with this repository's series applied.
-# Both use the same config: allnoconfig + dom0-arm64.config + extras.
-# Options the series adds are simply absent from the stock config.
+# stock:  the baseline tree as Debian ships it.
+# ours:   the baseline with this repository's series applied.
+# step:N: the baseline with the first N patches (in the ours trees).
+# All use the same config: allnoconfig + dom0-arm64.config + extras.
+# Options that a tree does not define are simply absent from its config.
 
 set -euo pipefail
 
@@ -23,14 +24,20 @@ BASE=$OUT/linux-source-6.1
 
 case $KIND in
 stock)	SRC=$BASE ;;
-ours)	SRC=$OUT/linux-ours
+ours|step:[0-9]*)
+	SRC=$OUT/linux-ours
 	if [ ! -f "$SRC/Makefile" ]; then
 		echo "build-kernel: copying the baseline to $SRC"
 		rm -rf "$SRC"
 		cp -a "$BASE" "$SRC"
 	fi
-	"$HERE/series.sh" "$BASE" "$OUT/series" "$SRC" ;;
-*)	echo "usage: $0 ours|stock [fragment...]" >&2; exit 2 ;;
+	step=
+	case $KIND in step:*) step=${KIND#step:} ;; esac
+	"$HERE/series.sh" "$BASE" "$OUT/series" "$SRC" $step |
+		sed 's/^/build-kernel: /'
+	LABEL=$KIND
+	KIND=ours ;;
+*)	echo "usage: $0 ours|stock|step:N [fragment...]" >&2; exit 2 ;;
 esac
 
 OBJ=$OUT/obj-$KIND
@@ -40,31 +47,36 @@ MK=(make -s -C "$SRC" O="$OBJ" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
     CC="ccache aarch64-linux-gnu-gcc" KBUILD_BUILD_USER=xen-unpopulated
     KBUILD_BUILD_HOST=build -j"$JOBS")
 
+symbols=$(find "$SRC" -name 'Kconfig*' -not -path '*/Documentation/*' -print0 |
+	xargs -0 sed -n 's/^[[:space:]]*\(menu\)\{0,1\}config[[:space:]]\{1,\}\([A-Z0-9_]*\).*/\2/p' |
+	sort -u)
+
+# Make the config again whenever the fragments or the tree's Kconfig
+# symbols change (stepping through the series adds and removes some);
+# the same inputs give the same .config, so the build stays incremental.
 frags=("$HERE/dom0-arm64.config" "$@")
-cat "${frags[@]}" > "$OBJ/fragment.config.new"
-if ! cmp -s "$OBJ/fragment.config.new" "$OBJ/fragment.config" ||
+{ cat "${frags[@]}"; echo "$symbols" | md5sum; } > "$OBJ/fragment.stamp.new"
+if ! cmp -s "$OBJ/fragment.stamp.new" "$OBJ/fragment.stamp" ||
    [ ! -f "$OBJ/.config" ]; then
+	cat "${frags[@]}" > "$OBJ/fragment.config"
 	"${MK[@]}" allnoconfig
 	for pass in 1 2; do
 		"$SRC/scripts/kconfig/merge_config.sh" -m -O "$OBJ" \
-			"$OBJ/.config" "$OBJ/fragment.config.new" >/dev/null
+			"$OBJ/.config" "$OBJ/fragment.config" >/dev/null
 		"${MK[@]}" olddefconfig
 	done
-	mv "$OBJ/fragment.config.new" "$OBJ/fragment.config"
+	mv "$OBJ/fragment.stamp.new" "$OBJ/fragment.stamp"
 fi
-rm -f "$OBJ/fragment.config.new"
+rm -f "$OBJ/fragment.stamp.new"
 
-# Fail loudly if a wanted option did not stick.  Options that only exist
-# with the series applied are not expected in the stock tree.
+# Fail loudly if a wanted option did not stick.  Options the tree does
+# not define (those the series adds, in the stock tree) are not expected.
 bad=0
 while IFS= read -r line; do
 	case $line in CONFIG_*=*) ;; *) continue ;; esac
 	opt=${line%%=*}
 	val=${line#*=}
-	if [ "$KIND" = stock ] &&
-	   ! grep -rqs "^config ${opt#CONFIG_}\$" "$SRC"/drivers/xen/Kconfig "$SRC"/arch/arm64/Kconfig; then
-		grep -rqs --include='Kconfig*' "^config ${opt#CONFIG_}\$" "$SRC" || continue
-	fi
+	echo "$symbols" | grep -qx "${opt#CONFIG_}" || continue
 	if [ "$val" = n ]; then
 		grep -qx "$opt=y" "$OBJ/.config" && { echo "build-kernel: $opt is set, wanted n" >&2; bad=1; }
 	else
@@ -74,4 +86,4 @@ done < "$OBJ/fragment.config"
 [ $bad -eq 0 ] || exit 1
 
 "${MK[@]}" Image
-echo "build-kernel: $KIND $(cat "$OBJ/include/config/kernel.release") from linux-source-6.1 $(dpkg-query -W -f='${Version}' linux-source-6.1) -> $OBJ/arch/arm64/boot/Image"
+echo "build-kernel: ${LABEL:-$KIND} $(cat "$OBJ/include/config/kernel.release") from linux-source-6.1 $(dpkg-query -W -f='${Version}' linux-source-6.1) -> $OBJ/arch/arm64/boot/Image"

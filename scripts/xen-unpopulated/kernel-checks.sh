@@ -11,7 +11,7 @@ set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 OUT=${OUT:-$REPO/build}
-OBJS=(drivers/xen/extended-regions.o arch/arm64/xen/../../arm/xen/extended-regions.o)
+OBJS=(drivers/xen/extended-regions.o drivers/xen/unpopulated-alloc.o arch/arm64/xen/../../arm/xen/extended-regions.o)
 ours=$(cat "$REPO"/patches/[0-9]*/files | grep -E '^(arch|drivers|include|mm|kernel)/' |
 	xargs -n1 basename | sort -u | paste -sd'|')
 

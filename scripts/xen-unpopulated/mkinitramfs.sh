@@ -3,8 +3,8 @@
 #
 # Build the dom0 initramfs: static busybox from Debian's busybox-static
 # (arm64, unpacked by install-deps.sh), our /init, xen-extregions
-# cross-compiled statically with the baseline tree's libfdt, and any test
-# programs in $OUT/dom0/tests.
+# cross-compiled statically with the baseline tree's libfdt, and the
+# series' kselftests (tools/testing/selftests/xen), run by /init.
 #
 #   mkinitramfs.sh OUTPUT.cpio.gz
 
@@ -20,6 +20,18 @@ STAGE=$OUT/dom0
 mkdir -p "$STAGE/bin" "$STAGE/tests"
 make -s -C "$REPO/tools/xen" CC=aarch64-linux-gnu-gcc LDFLAGS=-static \
 	LIBFDT_SRC="$BASE/scripts/dtc/libfdt" OUTPUT="$STAGE/bin/"
+
+# kselftests of the series, against its own uapi headers.
+SRC=$OUT/linux-ours
+if [ -d "$SRC/tools/testing/selftests/xen" ]; then
+	make -s -C "$SRC" O="$OUT/obj-ours" ARCH=arm64 \
+		INSTALL_HDR_PATH="$OUT/headers" headers_install
+	for c in "$SRC"/tools/testing/selftests/xen/*.c; do
+		t=$(basename "$c" .c)
+		aarch64-linux-gnu-gcc -static -O2 -Wall -I"$OUT/headers/include" \
+			-o "$STAGE/tests/$t" "$c"
+	done
+fi
 
 GEN=$OUT/gen_init_cpio
 [ "$GEN" -nt "$BASE/usr/gen_init_cpio.c" ] ||

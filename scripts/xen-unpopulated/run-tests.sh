@@ -9,6 +9,7 @@
 #   kernel checks  our files rebuilt with W=1 and sparse, no warnings
 #   boot-regions   Xen + our dom0: regions, holes, tool, KUnit
 #   boot-no-regions  the same with ext_regions=no: fallback
+#   series check   every prefix of the series builds
 
 set -uo pipefail
 
@@ -55,15 +56,21 @@ if step build-kernel-ours "$HERE/build-kernel.sh" ours &&
 	}
 	boot --log "$RES/boot-regions.log"
 	"$HERE/xenboot.py" check "$RES/boot-regions.log" --name boot-regions \
-		--expect-regions --kunit xen_extended_regions --kunit-min 25 \
+		--expect-regions --kunit xen_extended_regions:25 \
+		--kunit xen_unpopulated_alloc:13 --kselftest gntdev_unpopulated \
 		> "$RES/boot-regions.tap"
 	tail -n 1 "$RES/boot-regions.tap"
 
 	boot --xen-cmdline "ext_regions=no" --log "$RES/boot-no-regions.log"
 	"$HERE/xenboot.py" check "$RES/boot-no-regions.log" \
 		--name boot-no-regions --expect-no-regions \
+		--kselftest gntdev_unpopulated \
 		> "$RES/boot-no-regions.tap"
 	tail -n 1 "$RES/boot-no-regions.tap"
+
+	# Last: it steps the ours tree through the series, then restores it.
+	"$HERE/series-check.sh" > "$RES/series-check.tap"
+	tail -n 1 "$RES/series-check.tap"
 fi
 
 echo "# tests took $(( $(date +%s) - t0 )) s; logs in $RES"

@@ -4,7 +4,7 @@
 # Turn this repository into a git am-able patch series against the
 # baseline tree, and (optionally) sync the result into a kernel tree.
 #
-#   series.sh BASELINE OUTDIR [TREE]
+#   series.sh BASELINE OUTDIR [TREE [N]]
 #
 # Each directory patches/NN-name/ is one patch:
 #   message        subject line, blank line, body with Signed-off-by
@@ -17,7 +17,8 @@
 # files the series touches are copied into TREE when their content
 # differs, and files a previous run touched but this one does not are
 # restored from BASELINE: unchanged files keep their timestamps, so
-# kernel rebuilds stay incremental.
+# kernel rebuilds stay incremental.  With N, TREE gets the state after
+# the first N patches instead of the whole series.
 
 set -euo pipefail
 
@@ -26,6 +27,7 @@ BASE=$(cd "$1" && pwd)
 mkdir -p "$2"
 OUT=$(cd "$2" && pwd)
 TREE=${3:-}
+STEP=${4:-}
 WORK=$OUT/git
 
 rm -rf "$WORK" "$OUT"/*.patch
@@ -74,6 +76,9 @@ dups=$(echo "$listed" | uniq -d)
 [ -z "$dups" ] || { echo "series: files in two patches: $dups" >&2; exit 1; }
 
 if [ -n "$TREE" ]; then
+	if [ -n "$STEP" ]; then
+		git_w checkout -q "series~$(( $(git_w rev-list --count baseline..series) - STEP ))"
+	fi
 	state=$TREE/.xen-unpopulated-touched
 	now=$( (echo "$touched"; echo "$listed") | sed '/^$/d' | sort -u)
 	for f in $(cat "$state" 2>/dev/null || true); do
@@ -85,6 +90,10 @@ if [ -n "$TREE" ]; then
 		fi
 	done
 	for f in $now; do
+		if [ ! -f "$WORK/$f" ]; then
+			rm -f "$TREE/$f"
+			continue
+		fi
 		mkdir -p "$TREE/$(dirname "$f")"
 		cmp -s "$WORK/$f" "$TREE/$f" || cp "$WORK/$f" "$TREE/$f"
 	done

@@ -47,7 +47,8 @@ def boot(args):
     xen_cmdline = ("dom0_mem=%s console=dtuart dtuart=/pl011@9000000 "
                    "loglvl=all guest_loglvl=all %s" %
                    (args.dom0_mem, args.xen_cmdline)).strip()
-    dom0_cmdline = ("console=hvc0 rdinit=/init %s" % args.dom0_cmdline).strip()
+    dom0_cmdline = ("console=hvc0 rdinit=/init xen_gntalloc.limit=131072 %s" %
+                    args.dom0_cmdline).strip()
     cmd = [
         "qemu-system-aarch64",
         "-machine", "virt,virtualization=on,gic-version=%s" % args.gic,
@@ -165,23 +166,33 @@ def items(lines, kind):
 
 
 def ktap(text):
-    """KUnit results: [(suite, case, ok)], and [(suite, ok)]."""
+    """KUnit results from KTAP, nested subtests included.
+
+    Returns ([(suite, case, ok)], [(suite, ok)]): a case is a leaf result
+    (a parameterised case gives one per parameter, named "case/param");
+    a suite is a top-level result.
+    """
     cases, suites = [], []
-    suite = None
+    stack = []          # [indent, name] of the open subtests
     for line in text.splitlines():
-        m = re.match(r"^\s*# Subtest: (\S+)", line)
+        m = re.match(r"^(\s*)# Subtest: (\S+)", line)
         if m:
-            suite = m.group(1)
+            stack.append((len(m.group(1)), m.group(2)))
             continue
         m = TAP_RE.match(line)
-        if not m or suite is None:
+        if not m or not stack:
             continue
-        indent, status, _num, name = m.group(1), m.group(2), m.group(3), m.group(4)
-        if len(indent) >= 4:
-            cases.append((suite, name, status == "ok"))
-        elif name == suite:
-            suites.append((suite, status == "ok"))
-            suite = None
+        indent, good, name = len(m.group(1)), m.group(2) == "ok", m.group(4)
+        closed = None
+        while stack and stack[-1][0] > indent:
+            closed = stack.pop()
+        if closed is not None and closed[1] == name:
+            if not stack:
+                suites.append((name, good))
+            continue
+        if stack and stack[-1][0] == indent:
+            path = [n for _i, n in stack]
+            cases.append((path[0], "/".join(path[1:] + [name]), good))
     return cases, suites
 
 
@@ -292,21 +303,31 @@ def check(args):
 
     if args.kunit:
         cases, suites = ktap(text)
-        for suite in args.kunit:
+        for spec in args.kunit:
+            suite, _, least = spec.partition(":")
+            least = int(least or 1)
             mine = [c for c in cases if c[0] == suite]
-            t.ok(len(mine) >= args.kunit_min,
-                 "KUnit suite %s ran at least %d cases" % (suite, args.kunit_min),
+            t.ok(len(mine) >= least,
+                 "KUnit suite %s ran at least %d cases" % (suite, least),
                  "ran %d" % len(mine))
             for _s, name, good in mine:
                 t.ok(good, "KUnit %s.%s" % (suite, name))
             t.ok((suite, True) in suites, "KUnit suite %s passed" % suite)
+    for name in args.kselftest:
+        t.ok("kselftest-" + name in sec, "kselftest %s ran in dom0" % name)
     for name, (lines, rc) in sorted(sec.items()):
         if not name.startswith("kselftest-"):
             continue
+        ran = 0
         for line in lines:
             m = TAP_RE.match(line)
             if m and not m.group(1):
-                t.ok(m.group(2) == "ok", "%s: %s" % (name, m.group(4)))
+                ran += 1
+                t.ok(m.group(2) == "ok" and m.group(5) != "SKIP",
+                     "%s: %s" % (name, m.group(4)),
+                     "skipped: a test that did not run counts as failed"
+                     if m.group(5) == "SKIP" else "\n".join(lines[-20:]))
+        t.ok(ran > 0, "%s reported results" % name)
         t.ok(rc == 0, "%s exited 0" % name, "rc=%d" % rc)
     return t.done()
 
@@ -375,8 +396,10 @@ def main():
     g = c.add_mutually_exclusive_group(required=True)
     g.add_argument("--expect-regions", action="store_true")
     g.add_argument("--expect-no-regions", action="store_true")
-    c.add_argument("--kunit", action="append", default=[], help="suite that must pass")
-    c.add_argument("--kunit-min", type=int, default=1)
+    c.add_argument("--kunit", action="append", default=[], metavar="SUITE[:MIN]",
+                   help="KUnit suite that must pass, with at least MIN cases")
+    c.add_argument("--kselftest", action="append", default=[], metavar="NAME",
+                   help="kselftest program that must have run in dom0")
 
     s = sub.add_parser("show", help="what Xen advertised and Linux found")
     s.add_argument("log")

@@ -1,0 +1,362 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * KUnit tests for the unpopulated page allocator.
+ *
+ * Included at the end of unpopulated-alloc.c, in the style of
+ * mm/damon/core-test.h, to reach the pool's counters and knobs.  The
+ * cases run against the real hypervisor (in dom0 at boot) and are
+ * skipped outside Xen or without a Xen resource.
+ */
+
+#ifndef _XEN_UNPOPULATED_ALLOC_TEST_H
+#define _XEN_UNPOPULATED_ALLOC_TEST_H
+
+#include <kunit/test.h>
+#include <linux/async.h>
+#include <linux/mmzone.h>
+#include <linux/sizes.h>
+#include <linux/vmstat.h>
+
+static struct xen_unpop_stats xut_stats(void)
+{
+	struct xen_unpop_stats st;
+
+	mutex_lock(&xen_unpop_lock);
+	st = xen_unpop_stats;
+	mutex_unlock(&xen_unpop_lock);
+	return st;
+}
+
+/*
+ * Free RAM in pages, exactly: pages sitting on per-cpu lists are not
+ * counted as free, so drain them first, and add the per-cpu deltas.
+ */
+static long xut_free_ram_pages(void)
+{
+	struct zone *zone;
+	long free = 0;
+
+	drain_all_pages(NULL);
+	for_each_populated_zone(zone)
+		free += zone_page_state_snapshot(zone, NR_FREE_PAGES);
+	return free;
+}
+
+static int xut_init(struct kunit *test)
+{
+	if (!xen_domain() || !target_resource)
+		kunit_skip(test, "no Xen resource for unpopulated pages");
+	return 0;
+}
+
+/*
+ * The run [@first, @first + @nr) must lie in one scratch chunk carved
+ * from the Xen resource (so inside an extended region on Arm, where the
+ * holes between regions are busy) and must not meet System RAM.
+ */
+static void xut_expect_unpopulated(struct kunit *test, struct page *first,
+				   unsigned int nr)
+{
+	resource_size_t start = page_to_phys(first);
+	resource_size_t end = start + ((resource_size_t)nr << PAGE_SHIFT) - 1;
+	struct xen_unpop_chunk *chunk;
+	bool inside = false;
+
+	KUNIT_ASSERT_TRUE(test, xen_unpop_page(first));
+	KUNIT_EXPECT_EQ(test, region_intersects(start, end - start + 1,
+						IORESOURCE_SYSTEM_RAM,
+						IORES_DESC_NONE),
+			REGION_DISJOINT);
+	KUNIT_EXPECT_GE(test, start, target_resource->start);
+	KUNIT_EXPECT_LE(test, end, target_resource->end);
+
+	mutex_lock(&xen_unpop_lock);
+	list_for_each_entry(chunk, &xen_unpop_chunks, list)
+		if (chunk->res.parent == target_resource &&
+		    start >= chunk->res.start && end <= chunk->res.end)
+			inside = true;
+	mutex_unlock(&xen_unpop_lock);
+	KUNIT_EXPECT_TRUE(test, inside);
+}
+
+static void xut_single_page(struct kunit *test)
+{
+	struct xen_unpop_stats before = xut_stats(), during, after;
+	struct page *page;
+
+	KUNIT_ASSERT_EQ(test, xen_alloc_unpopulated_pages(1, &page), 0);
+	during = xut_stats();
+	xut_expect_unpopulated(test, page, 1);
+	KUNIT_EXPECT_TRUE(test, xen_is_unpopulated_page(page));
+	KUNIT_EXPECT_EQ(test, during.pages_total - during.pages_free,
+			before.pages_total - before.pages_free + 1);
+	KUNIT_EXPECT_EQ(test, during.fallback_pages, before.fallback_pages);
+
+	xen_free_unpopulated_pages(1, &page);
+	after = xut_stats();
+	KUNIT_EXPECT_EQ(test, after.pages_total - after.pages_free,
+			before.pages_total - before.pages_free);
+}
+
+static void xut_many_single_pages(struct kunit *test)
+{
+	struct xen_unpop_stats before = xut_stats(), after;
+	const unsigned int nr = 1500;
+	struct page **pages;
+	unsigned long *seen;
+	unsigned int i;
+
+	pages = kunit_kcalloc(test, nr, sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pages);
+	KUNIT_ASSERT_EQ(test, xen_alloc_unpopulated_pages(nr, pages), 0);
+
+	/* Distinct pages, all from the pool, none from the balloon. */
+	seen = kunit_kcalloc(test, nr, sizeof(*seen), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, seen);
+	for (i = 0; i < nr; i++) {
+		unsigned int j;
+
+		xut_expect_unpopulated(test, pages[i], 1);
+		seen[i] = page_to_pfn(pages[i]);
+		for (j = 0; j < i; j++)
+			KUNIT_ASSERT_NE(test, seen[j], seen[i]);
+	}
+	KUNIT_EXPECT_EQ(test, xut_stats().fallback_pages,
+			before.fallback_pages);
+
+	xen_free_unpopulated_pages(nr, pages);
+	after = xut_stats();
+	KUNIT_EXPECT_EQ(test, after.pages_total - after.pages_free,
+			before.pages_total - before.pages_free);
+}
+
+static const unsigned int xut_run_sizes[] = { 1, 2, 3, 511, 512, 513, 4096 };
+
+static void xut_run_size_desc(const unsigned int *size, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%u pages", *size);
+}
+
+KUNIT_ARRAY_PARAM(xut_run, xut_run_sizes, xut_run_size_desc);
+
+static void xut_contiguous(struct kunit *test)
+{
+	const unsigned int nr = *(const unsigned int *)test->param_value;
+	struct xen_unpop_stats before = xut_stats(), during, after;
+	struct page **pages;
+	unsigned int i;
+
+	pages = kunit_kcalloc(test, nr, sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pages);
+	KUNIT_ASSERT_EQ(test, xen_alloc_unpopulated_contiguous_pages(nr, pages),
+			0);
+	during = xut_stats();
+
+	for (i = 1; i < nr; i++)
+		KUNIT_ASSERT_EQ(test, page_to_pfn(pages[i]),
+				page_to_pfn(pages[0]) + i);
+	xut_expect_unpopulated(test, pages[0], nr);
+	KUNIT_EXPECT_EQ(test, during.contiguous_runs,
+			before.contiguous_runs + 1);
+	KUNIT_EXPECT_EQ(test, during.contiguous_pages,
+			before.contiguous_pages + nr);
+	KUNIT_EXPECT_EQ(test, during.pages_total - during.pages_free,
+			before.pages_total - before.pages_free + nr);
+
+	xen_free_unpopulated_contiguous_pages(nr, pages);
+	after = xut_stats();
+	KUNIT_EXPECT_EQ(test, after.contiguous_runs, before.contiguous_runs);
+	KUNIT_EXPECT_EQ(test, after.pages_total - after.pages_free,
+			before.pages_total - before.pages_free);
+}
+
+static void xut_contiguous_zero(struct kunit *test)
+{
+	struct page *page = NULL;
+
+	KUNIT_EXPECT_EQ(test, xen_alloc_unpopulated_contiguous_pages(0, &page),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, xen_alloc_unpopulated_pages(0, &page), 0);
+	KUNIT_EXPECT_PTR_EQ(test, page, NULL);
+}
+
+static void xut_interleaved(struct kunit *test)
+{
+	struct xen_unpop_stats before = xut_stats(), after;
+	struct page *a[3], *b[5], *d[2], **c;
+	unsigned int i;
+
+	c = kunit_kcalloc(test, 600, sizeof(*c), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, c);
+
+	KUNIT_ASSERT_EQ(test, xen_alloc_unpopulated_contiguous_pages(3, a), 0);
+	KUNIT_ASSERT_EQ(test, xen_alloc_unpopulated_pages(5, b), 0);
+	KUNIT_ASSERT_EQ(test, xen_alloc_unpopulated_contiguous_pages(600, c), 0);
+	xen_free_unpopulated_pages(5, b);
+	KUNIT_ASSERT_EQ(test, xen_alloc_unpopulated_contiguous_pages(2, d), 0);
+
+	/* No live page handed out twice. */
+	for (i = 0; i < 600; i++) {
+		KUNIT_EXPECT_TRUE(test, c[i] != a[0] && c[i] != a[1] &&
+				  c[i] != a[2] && c[i] != d[0] && c[i] != d[1]);
+	}
+	KUNIT_EXPECT_TRUE(test, d[0] != a[0] && d[0] != a[1] && d[0] != a[2]);
+	KUNIT_EXPECT_EQ(test, page_to_pfn(d[1]), page_to_pfn(d[0]) + 1);
+
+	xen_free_unpopulated_contiguous_pages(3, a);
+	xen_free_unpopulated_contiguous_pages(600, c);
+	xen_free_unpopulated_contiguous_pages(2, d);
+	after = xut_stats();
+	KUNIT_EXPECT_EQ(test, after.pages_total - after.pages_free,
+			before.pages_total - before.pages_free);
+	KUNIT_EXPECT_EQ(test, after.contiguous_runs, before.contiguous_runs);
+}
+
+/*
+ * With the pool capped at its present size, a request beyond its free
+ * pages is served partly from the balloon; the mixed array goes back
+ * page by page to where each page came from.
+ */
+static void xut_exhaustion_falls_back(struct kunit *test)
+{
+	struct xen_unpop_stats before, during, after;
+	unsigned int nr, i, pool = 0, ram = 0;
+	struct page **pages, *tmp;
+	int ret;
+
+	xen_unpop_hand_back();
+	before = xut_stats();
+	nr = before.pages_free + 3;
+
+	pages = kunit_kcalloc(test, nr, sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pages);
+
+	mutex_lock(&xen_unpop_lock);
+	xen_unpop_limit = xen_unpop_stats.pages_total;
+	mutex_unlock(&xen_unpop_lock);
+
+	KUNIT_EXPECT_EQ(test, xen_alloc_unpopulated_contiguous_pages(nr, pages),
+			-ENOMEM);
+	ret = xen_alloc_unpopulated_pages(nr, pages);
+
+	mutex_lock(&xen_unpop_lock);
+	xen_unpop_limit = ULONG_MAX;
+	mutex_unlock(&xen_unpop_lock);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+
+	during = xut_stats();
+	for (i = 0; i < nr; i++) {
+		if (xen_is_unpopulated_page(pages[i]))
+			pool++;
+		else
+			ram++;
+	}
+	KUNIT_EXPECT_EQ(test, pool, (unsigned int)before.pages_free);
+	KUNIT_EXPECT_EQ(test, ram, 3U);
+	KUNIT_EXPECT_EQ(test, during.pages_free, 0UL);
+	KUNIT_EXPECT_EQ(test, during.pages_total, before.pages_total);
+	KUNIT_EXPECT_EQ(test, during.fallback_pages, before.fallback_pages + 3);
+	KUNIT_EXPECT_EQ(test, during.fallback_pages_in_use,
+			before.fallback_pages_in_use + 3);
+
+	/* Mix the order: RAM pages first, in the middle and last. */
+	tmp = pages[0];
+	pages[0] = pages[nr - 1];
+	pages[nr - 1] = tmp;
+	tmp = pages[nr / 2];
+	pages[nr / 2] = pages[nr - 2];
+	pages[nr - 2] = tmp;
+
+	xen_free_unpopulated_pages(nr, pages);
+	after = xut_stats();
+	KUNIT_EXPECT_EQ(test, after.pages_free, before.pages_free);
+	KUNIT_EXPECT_EQ(test, after.fallback_pages_in_use,
+			before.fallback_pages_in_use);
+}
+
+/*
+ * A new chunk costs struct-page RAM; handing it back unmaps the chunk,
+ * releases its address space and returns that RAM.
+ */
+static void xut_handback_returns_ram(struct kunit *test)
+{
+	const unsigned int nr = 4096;	/* 256 KiB of struct pages */
+	struct xen_unpop_stats before, during, after;
+	long ram_before, ram_during, ram_after, expect;
+	resource_size_t start, size;
+	struct page **pages;
+	unsigned long pfn;
+
+	if (!xen_unpop_can_hand_back())
+		kunit_skip(test, "no hand-back in a PV guest");
+
+	pages = kunit_kcalloc(test, nr, sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pages);
+
+	/* Let boot-time work (such as freeing the initrd) settle first. */
+	async_synchronize_full();
+	cancel_delayed_work_sync(&xen_unpop_handback_work);
+	xen_unpop_hand_back();
+	before = xut_stats();
+	ram_before = xut_free_ram_pages();
+
+	/* Bigger than any free run left, so a chunk must be added. */
+	KUNIT_ASSERT_LT(test, before.pages_free, (unsigned long)nr);
+	KUNIT_ASSERT_EQ(test, xen_alloc_unpopulated_contiguous_pages(nr, pages),
+			0);
+	during = xut_stats();
+	ram_during = xut_free_ram_pages();
+	KUNIT_EXPECT_GT(test, during.chunks, before.chunks);
+
+	pfn = page_to_pfn(pages[0]);
+	start = page_to_phys(pages[0]);
+	size = (resource_size_t)nr << PAGE_SHIFT;
+	KUNIT_EXPECT_TRUE(test, pfn_valid(pfn));
+	KUNIT_EXPECT_NE(test, region_intersects(start, size, IORESOURCE_MEM,
+						IORES_DESC_NONE),
+			REGION_DISJOINT);
+
+	expect = nr * sizeof(struct page) / PAGE_SIZE;
+	KUNIT_EXPECT_GE(test, ram_before - ram_during, expect / 2);
+
+	xen_free_unpopulated_contiguous_pages(nr, pages);
+	KUNIT_EXPECT_GE(test, xen_unpop_hand_back(), 1U);
+	after = xut_stats();
+	ram_after = xut_free_ram_pages();
+
+	KUNIT_EXPECT_EQ(test, after.chunks, before.chunks);
+	KUNIT_EXPECT_EQ(test, after.pages_total, before.pages_total);
+	KUNIT_EXPECT_GT(test, after.handbacks, before.handbacks);
+	/* The struct pages are gone and the range is out of iomem. */
+	KUNIT_EXPECT_FALSE(test, pfn_valid(pfn));
+	KUNIT_EXPECT_EQ(test, region_intersects(start, size, IORESOURCE_MEM,
+						IORES_DESC_NONE),
+			REGION_DISJOINT);
+	/* Within 64 KiB of where it was: the struct-page RAM came back. */
+	KUNIT_EXPECT_GE(test, ram_after + (long)(SZ_64K / PAGE_SIZE),
+			ram_before);
+	kunit_info(test, "free RAM: %ld kB, %ld kB with the chunk, %ld kB after hand-back\n",
+		   ram_before << (PAGE_SHIFT - 10), ram_during << (PAGE_SHIFT - 10),
+		   ram_after << (PAGE_SHIFT - 10));
+}
+
+static struct kunit_case xen_unpopulated_alloc_test_cases[] = {
+	KUNIT_CASE(xut_single_page),
+	KUNIT_CASE(xut_many_single_pages),
+	KUNIT_CASE_PARAM(xut_contiguous, xut_run_gen_params),
+	KUNIT_CASE(xut_contiguous_zero),
+	KUNIT_CASE(xut_interleaved),
+	KUNIT_CASE(xut_exhaustion_falls_back),
+	KUNIT_CASE(xut_handback_returns_ram),
+	{}
+};
+
+static struct kunit_suite xen_unpopulated_alloc_test_suite = {
+	.name = "xen_unpopulated_alloc",
+	.init = xut_init,
+	.test_cases = xen_unpopulated_alloc_test_cases,
+};
+
+kunit_test_suite(xen_unpopulated_alloc_test_suite);
+
+#endif /* _XEN_UNPOPULATED_ALLOC_TEST_H */

@@ -1,0 +1,686 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unpopulated pages: struct pages with no RAM behind them, for grant and
+ * foreign mappings.
+ *
+ * The pool is made of chunks.  Each chunk is a subsection-aligned range of
+ * guest-physical address space taken from the Xen resource (the extended
+ * regions on Arm, iomem_resource elsewhere), mirrored as busy "Xen scratch"
+ * in iomem_resource, and given struct pages with memremap_pages() as
+ * MEMORY_DEVICE_GENERIC.  A bitmap per chunk says which pages are in use,
+ * so the pool hands out single pages and physically contiguous runs alike.
+ *
+ * Chunks start at one subsection (2 MiB with 4 KiB pages, whose struct
+ * pages cost 32 KiB of RAM) and double up to a section, so a first grant
+ * map is cheap and a busy pool has few chunks.  Chunks that become wholly
+ * free are handed back, off the hot path, beyond a small reserve.
+ *
+ * When there is no Xen resource, or the space is exhausted or too
+ * fragmented, single pages fall back to ballooned RAM page by page; the
+ * free path tells the two kinds apart from the pages themselves.
+ */
+
+#define pr_fmt(fmt) "xen:unpopulated: " fmt
+
+#include <linux/bitmap.h>
+#include <linux/debugfs.h>
+#include <linux/errno.h>
+#include <linux/gfp.h>
+#include <linux/init.h>
+#include <linux/ioport.h>
+#include <linux/kernel.h>
+#include <linux/list.h>
+#include <linux/memory_hotplug.h>
+#include <linux/memremap.h>
+#include <linux/mm.h>
+#include <linux/moduleparam.h>
+#include <linux/mutex.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/workqueue.h>
+
+#include <xen/balloon.h>
+#include <xen/features.h>
+#include <xen/page.h>
+#include <xen/xen.h>
+
+/* Chunks are whole subsections: what memremap_pages() accepts. */
+#define XEN_UNPOP_GRANULE_PAGES	PAGES_PER_SUBSECTION
+/* Largest chunk the pool grows by on its own (a contiguous run may ask more). */
+#define XEN_UNPOP_MAX_GROWTH_PAGES	PAGES_PER_SECTION
+/* Free pages kept in the pool when handing chunks back. */
+#define XEN_UNPOP_RESERVE_PAGES		XEN_UNPOP_GRANULE_PAGES
+
+struct xen_unpop_chunk {
+	struct dev_pagemap pgmap;
+	struct list_head list;
+	struct resource res;		/* in target_resource */
+	struct resource mirror;		/* in iomem_resource, if not the same */
+	unsigned long first_pfn;
+	unsigned int nr_pages;
+	unsigned int nr_free;
+	unsigned int hint;		/* where to look for a free page first */
+	unsigned long used[];		/* one bit a page */
+};
+
+static DEFINE_MUTEX(xen_unpop_lock);
+static LIST_HEAD(xen_unpop_chunks);
+static struct resource *target_resource;
+
+/* Everything below is protected by xen_unpop_lock. */
+static unsigned int xen_unpop_growth = XEN_UNPOP_GRANULE_PAGES;
+static unsigned long xen_unpop_limit = ULONG_MAX;	/* pool size cap, tests */
+static struct xen_unpop_stats {
+	unsigned long chunks;
+	unsigned long pages_total;
+	unsigned long pages_free;
+	unsigned long contiguous_runs;
+	unsigned long contiguous_pages;
+	unsigned long fallback_allocs;
+	unsigned long fallback_pages;
+	unsigned long fallback_pages_in_use;
+	unsigned long grow_failures;
+	unsigned long handbacks;
+	unsigned long handback_pages;
+} xen_unpop_stats;
+
+static unsigned int handback_delay_ms = 1000;
+module_param(handback_delay_ms, uint, 0644);
+MODULE_PARM_DESC(handback_delay_ms,
+		 "Delay before wholly free chunks are handed back (ms)");
+
+static void xen_unpop_handback_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(xen_unpop_handback_work, xen_unpop_handback_fn);
+
+/* The address of this cookie marks our dev_pagemaps. */
+static const char xen_unpop_owner[] = "xen-unpopulated";
+
+static bool xen_unpop_page(const struct page *page)
+{
+	return is_zone_device_page(page) &&
+	       page->pgmap->owner == xen_unpop_owner;
+}
+
+static struct xen_unpop_chunk *xen_unpop_chunk_of(const struct page *page)
+{
+	return container_of(page->pgmap, struct xen_unpop_chunk, pgmap);
+}
+
+/* Hand-back needs the p2m of a PV guest restored, which we do not do. */
+static bool xen_unpop_can_hand_back(void)
+{
+	return !IS_ENABLED(CONFIG_XEN_HAVE_PVMMU) ||
+	       xen_feature(XENFEAT_auto_translated_physmap);
+}
+
+static int xen_unpop_invalidate_p2m(unsigned long first_pfn,
+				    unsigned int nr_pages)
+{
+#ifdef CONFIG_XEN_HAVE_PVMMU
+	unsigned int i;
+
+	/*
+	 * memremap_pages() builds page tables for the new range, so a PV
+	 * guest's p2m must hold invalid entries for it first.  They are not
+	 * restored on failure: the range is known to be free of devices.
+	 */
+	if (xen_feature(XENFEAT_auto_translated_physmap))
+		return 0;
+	for (i = 0; i < nr_pages; i++) {
+		if (!set_phys_to_machine(first_pfn + i, INVALID_P2M_ENTRY)) {
+			pr_warn("set_phys_to_machine() failed, no memory added\n");
+			return -ENOMEM;
+		}
+	}
+#endif
+	return 0;
+}
+
+static int xen_unpop_alloc_p2m(struct page *page)
+{
+#ifdef CONFIG_XEN_HAVE_PVMMU
+	if (!xen_feature(XENFEAT_auto_translated_physmap))
+		return xen_alloc_p2m_entry(page_to_pfn(page));
+#endif
+	return 0;
+}
+
+/*
+ * Add a chunk of at least @min_pages pages to the pool.  Tries the
+ * geometric growth size first, then exactly what is needed.
+ */
+static struct xen_unpop_chunk *xen_unpop_grow(unsigned int min_pages)
+{
+	unsigned int need = round_up(min_pages, XEN_UNPOP_GRANULE_PAGES);
+	unsigned int size = max(need, xen_unpop_growth);
+	struct range limit = mhp_get_pluggable_range(true);
+	struct xen_unpop_chunk *chunk;
+	void *vaddr;
+	int ret;
+
+	if (!need || need < min_pages)
+		goto fail;
+	if (xen_unpop_stats.pages_total + size > xen_unpop_limit)
+		size = need;
+	if (xen_unpop_stats.pages_total + size > xen_unpop_limit)
+		goto fail;
+
+	chunk = kzalloc(struct_size(chunk, used, BITS_TO_LONGS(size)),
+			GFP_KERNEL);
+	if (!chunk)
+		goto fail;
+
+	chunk->res.name = "Xen scratch";
+	chunk->res.flags = IORESOURCE_MEM | IORESOURCE_BUSY;
+	ret = allocate_resource(target_resource, &chunk->res,
+				(resource_size_t)size << PAGE_SHIFT,
+				limit.start, limit.end,
+				XEN_UNPOP_GRANULE_PAGES << PAGE_SHIFT,
+				NULL, NULL);
+	if (ret && size > need) {
+		size = need;
+		ret = allocate_resource(target_resource, &chunk->res,
+					(resource_size_t)size << PAGE_SHIFT,
+					limit.start, limit.end,
+					XEN_UNPOP_GRANULE_PAGES << PAGE_SHIFT,
+					NULL, NULL);
+	}
+	if (ret)
+		goto err_free;
+
+	if (target_resource != &iomem_resource) {
+		chunk->mirror.name = chunk->res.name;
+		chunk->mirror.start = chunk->res.start;
+		chunk->mirror.end = chunk->res.end;
+		chunk->mirror.flags = chunk->res.flags;
+		ret = request_resource(&iomem_resource, &chunk->mirror);
+		if (ret) {
+			pr_warn("cannot reserve %pR in iomem (%d)\n",
+				&chunk->mirror, ret);
+			goto err_release;
+		}
+	}
+
+	chunk->first_pfn = PHYS_PFN(chunk->res.start);
+	chunk->nr_pages = size;
+	chunk->nr_free = size;
+	ret = xen_unpop_invalidate_p2m(chunk->first_pfn, size);
+	if (ret)
+		goto err_mirror;
+
+	chunk->pgmap.type = MEMORY_DEVICE_GENERIC;
+	chunk->pgmap.range.start = chunk->res.start;
+	chunk->pgmap.range.end = chunk->res.end;
+	chunk->pgmap.nr_range = 1;
+	chunk->pgmap.owner = (void *)xen_unpop_owner;
+	vaddr = memremap_pages(&chunk->pgmap, NUMA_NO_NODE);
+	if (IS_ERR(vaddr)) {
+		ret = PTR_ERR(vaddr);
+		pr_warn("cannot remap %pR (%d)\n", &chunk->res, ret);
+		goto err_mirror;
+	}
+
+	list_add_tail(&chunk->list, &xen_unpop_chunks);
+	xen_unpop_stats.chunks++;
+	xen_unpop_stats.pages_total += size;
+	xen_unpop_stats.pages_free += size;
+	if (size >= xen_unpop_growth)
+		xen_unpop_growth = min_t(unsigned int, 2 * xen_unpop_growth,
+					 XEN_UNPOP_MAX_GROWTH_PAGES);
+	return chunk;
+
+err_mirror:
+	if (chunk->mirror.parent)
+		release_resource(&chunk->mirror);
+err_release:
+	release_resource(&chunk->res);
+err_free:
+	kfree(chunk);
+fail:
+	xen_unpop_stats.grow_failures++;
+	return NULL;
+}
+
+static struct page *xen_unpop_take(struct xen_unpop_chunk *chunk,
+				   unsigned int idx, unsigned int nr)
+{
+	bitmap_set(chunk->used, idx, nr);
+	chunk->nr_free -= nr;
+	chunk->hint = idx + nr < chunk->nr_pages ? idx + nr : 0;
+	xen_unpop_stats.pages_free -= nr;
+	return pfn_to_page(chunk->first_pfn + idx);
+}
+
+/* Take up to @nr single pages from the pool, growing it if allowed. */
+static unsigned int xen_unpop_take_pages(unsigned int nr, struct page **pages)
+{
+	struct xen_unpop_chunk *chunk;
+	unsigned int got = 0;
+
+	list_for_each_entry(chunk, &xen_unpop_chunks, list) {
+		while (got < nr && chunk->nr_free) {
+			unsigned long idx;
+
+			idx = find_next_zero_bit(chunk->used, chunk->nr_pages,
+						 chunk->hint);
+			if (idx >= chunk->nr_pages)
+				idx = find_first_zero_bit(chunk->used,
+							  chunk->nr_pages);
+			pages[got++] = xen_unpop_take(chunk, idx, 1);
+		}
+		if (got == nr)
+			return got;
+	}
+
+	while (got < nr) {
+		chunk = xen_unpop_grow(nr - got);
+		/* Single pages need no big run: try one granule. */
+		if (!chunk && nr - got > XEN_UNPOP_GRANULE_PAGES)
+			chunk = xen_unpop_grow(XEN_UNPOP_GRANULE_PAGES);
+		if (!chunk)
+			break;
+		while (got < nr && chunk->nr_free)
+			pages[got++] = xen_unpop_take(chunk,
+						      chunk->nr_pages - chunk->nr_free,
+						      1);
+	}
+	return got;
+}
+
+/* Put one page back, with xen_unpop_lock held. */
+static void xen_unpop_put(struct page *page)
+{
+	struct xen_unpop_chunk *chunk = xen_unpop_chunk_of(page);
+	unsigned long idx = page_to_pfn(page) - chunk->first_pfn;
+
+	if (WARN_ON_ONCE(idx >= chunk->nr_pages ||
+			 !test_bit(idx, chunk->used)))
+		return;
+	clear_bit(idx, chunk->used);
+	chunk->nr_free++;
+	xen_unpop_stats.pages_free++;
+}
+
+/* Is there a wholly free chunk beyond the reserve?  Lock held. */
+static bool xen_unpop_handback_due(void)
+{
+	struct xen_unpop_chunk *chunk;
+
+	if (!xen_unpop_can_hand_back())
+		return false;
+	list_for_each_entry(chunk, &xen_unpop_chunks, list)
+		if (chunk->nr_free == chunk->nr_pages &&
+		    xen_unpop_stats.pages_free - chunk->nr_pages >=
+		    XEN_UNPOP_RESERVE_PAGES)
+			return true;
+	return false;
+}
+
+/*
+ * Unmap and release wholly free chunks while the pool keeps at least
+ * XEN_UNPOP_RESERVE_PAGES free pages.  Returns the number of chunks
+ * handed back.
+ */
+static unsigned int xen_unpop_hand_back(void)
+{
+	struct xen_unpop_chunk *chunk, *tmp;
+	LIST_HEAD(victims);
+	unsigned int n = 0;
+
+	mutex_lock(&xen_unpop_lock);
+	if (xen_unpop_can_hand_back()) {
+		/* Newest first: the oldest chunk is the reserve. */
+		list_for_each_entry_safe_reverse(chunk, tmp, &xen_unpop_chunks,
+						 list) {
+			if (chunk->nr_free != chunk->nr_pages ||
+			    xen_unpop_stats.pages_free - chunk->nr_pages <
+			    XEN_UNPOP_RESERVE_PAGES)
+				continue;
+			list_move(&chunk->list, &victims);
+			xen_unpop_stats.chunks--;
+			xen_unpop_stats.pages_total -= chunk->nr_pages;
+			xen_unpop_stats.pages_free -= chunk->nr_pages;
+			xen_unpop_stats.handbacks++;
+			xen_unpop_stats.handback_pages += chunk->nr_pages;
+			xen_unpop_growth = max_t(unsigned int,
+						 xen_unpop_growth / 2,
+						 XEN_UNPOP_GRANULE_PAGES);
+			n++;
+		}
+	}
+	mutex_unlock(&xen_unpop_lock);
+
+	list_for_each_entry_safe(chunk, tmp, &victims, list) {
+		memunmap_pages(&chunk->pgmap);
+		mutex_lock(&xen_unpop_lock);
+		if (chunk->mirror.parent)
+			release_resource(&chunk->mirror);
+		release_resource(&chunk->res);
+		mutex_unlock(&xen_unpop_lock);
+		kfree(chunk);
+	}
+	return n;
+}
+
+static void xen_unpop_handback_fn(struct work_struct *work)
+{
+	xen_unpop_hand_back();
+}
+
+/* After a free, with xen_unpop_lock held. */
+static void xen_unpop_maybe_hand_back(void)
+{
+	if (xen_unpop_handback_due())
+		mod_delayed_work(system_wq, &xen_unpop_handback_work,
+				 msecs_to_jiffies(handback_delay_ms));
+}
+
+/**
+ * xen_alloc_unpopulated_pages - alloc unpopulated pages
+ * @nr_pages: Number of pages
+ * @pages: pages returned
+ *
+ * The pages come from the pool of unpopulated pages, which grows as
+ * needed.  Whatever the pool cannot provide (no Xen resource, space
+ * exhausted) comes from the balloon instead, so the call fails only when
+ * the balloon fails too.  The pages need not be contiguous: see
+ * xen_alloc_unpopulated_contiguous_pages() for that.
+ *
+ * Return: 0 on success, a negative errno otherwise, in which case no page
+ * is left allocated.
+ */
+int xen_alloc_unpopulated_pages(unsigned int nr_pages, struct page **pages)
+{
+	unsigned int i, got = 0;
+	int ret = 0;
+
+	if (!nr_pages)
+		return 0;
+
+	if (target_resource) {
+		mutex_lock(&xen_unpop_lock);
+		got = xen_unpop_take_pages(nr_pages, pages);
+		mutex_unlock(&xen_unpop_lock);
+
+		for (i = 0; i < got; i++) {
+			ret = xen_unpop_alloc_p2m(pages[i]);
+			if (ret) {
+				xen_free_unpopulated_pages(got, pages);
+				return ret;
+			}
+		}
+	}
+
+	if (got < nr_pages) {
+		ret = xen_alloc_ballooned_pages(nr_pages - got, pages + got);
+		if (ret) {
+			xen_free_unpopulated_pages(got, pages);
+			return ret;
+		}
+		mutex_lock(&xen_unpop_lock);
+		xen_unpop_stats.fallback_allocs++;
+		xen_unpop_stats.fallback_pages += nr_pages - got;
+		xen_unpop_stats.fallback_pages_in_use += nr_pages - got;
+		mutex_unlock(&xen_unpop_lock);
+	}
+	return 0;
+}
+EXPORT_SYMBOL(xen_alloc_unpopulated_pages);
+
+/**
+ * xen_free_unpopulated_pages - return unpopulated pages
+ * @nr_pages: Number of pages
+ * @pages: pages to return
+ *
+ * Each page goes back where it came from, as the page itself tells:
+ * unpopulated pages to the pool, ballooned pages to the balloon.  @pages
+ * may mix both, in any order.
+ */
+void xen_free_unpopulated_pages(unsigned int nr_pages, struct page **pages)
+{
+	unsigned int i, start, ballooned = 0;
+
+	mutex_lock(&xen_unpop_lock);
+	for (i = 0; i < nr_pages; i++) {
+		if (xen_unpop_page(pages[i]))
+			xen_unpop_put(pages[i]);
+		else
+			ballooned++;
+	}
+	xen_unpop_stats.fallback_pages_in_use -= ballooned;
+	xen_unpop_maybe_hand_back();
+	mutex_unlock(&xen_unpop_lock);
+
+	/* Hand runs of ballooned pages back in place, without copying. */
+	for (i = 0; ballooned && i < nr_pages; i++) {
+		if (xen_unpop_page(pages[i]))
+			continue;
+		start = i;
+		while (i + 1 < nr_pages && !xen_unpop_page(pages[i + 1]))
+			i++;
+		xen_free_ballooned_pages(i - start + 1, pages + start);
+		ballooned -= i - start + 1;
+	}
+}
+EXPORT_SYMBOL(xen_free_unpopulated_pages);
+
+/**
+ * xen_alloc_unpopulated_contiguous_pages - alloc a contiguous run
+ * @nr_pages: Number of pages, any number that fits in one extended region
+ * @pages: pages returned, in ascending physical order
+ *
+ * The pages are physically contiguous in the guest-physical address
+ * space.  Their addresses are not DMA addresses: a device doing DMA to
+ * such a page still goes through the DMA API (and swiotlb-xen or an
+ * IOMMU) once something is mapped there.  There is no ballooned fallback,
+ * as ballooned pages are not contiguous; callers fall back themselves.
+ *
+ * Return: 0 on success, -ENODEV without a Xen resource, -EINVAL for
+ * @nr_pages of 0, -ENOMEM if no run of @nr_pages could be found or made.
+ */
+int xen_alloc_unpopulated_contiguous_pages(unsigned int nr_pages,
+					   struct page **pages)
+{
+	struct xen_unpop_chunk *chunk, *found = NULL;
+	unsigned long idx = 0;
+	unsigned int i;
+	struct page *first;
+	int ret;
+
+	if (!nr_pages)
+		return -EINVAL;
+	if (!target_resource)
+		return -ENODEV;
+
+	mutex_lock(&xen_unpop_lock);
+	list_for_each_entry(chunk, &xen_unpop_chunks, list) {
+		if (chunk->nr_free < nr_pages)
+			continue;
+		idx = bitmap_find_next_zero_area(chunk->used, chunk->nr_pages,
+						 0, nr_pages, 0);
+		if (idx < chunk->nr_pages) {
+			found = chunk;
+			break;
+		}
+	}
+	if (!found) {
+		found = xen_unpop_grow(nr_pages);
+		idx = 0;
+	}
+	if (!found) {
+		mutex_unlock(&xen_unpop_lock);
+		return -ENOMEM;
+	}
+	first = xen_unpop_take(found, idx, nr_pages);
+	xen_unpop_stats.contiguous_runs++;
+	xen_unpop_stats.contiguous_pages += nr_pages;
+	mutex_unlock(&xen_unpop_lock);
+
+	for (i = 0; i < nr_pages; i++)
+		pages[i] = nth_page(first, i);
+	for (i = 0; i < nr_pages; i++) {
+		ret = xen_unpop_alloc_p2m(pages[i]);
+		if (ret) {
+			xen_free_unpopulated_contiguous_pages(nr_pages, pages);
+			return ret;
+		}
+	}
+	return 0;
+}
+EXPORT_SYMBOL(xen_alloc_unpopulated_contiguous_pages);
+
+/**
+ * xen_free_unpopulated_contiguous_pages - return a contiguous run
+ * @nr_pages: Number of pages, as allocated
+ * @pages: pages from xen_alloc_unpopulated_contiguous_pages()
+ */
+void xen_free_unpopulated_contiguous_pages(unsigned int nr_pages,
+					   struct page **pages)
+{
+	unsigned int i;
+
+	if (!nr_pages)
+		return;
+	mutex_lock(&xen_unpop_lock);
+	for (i = 0; i < nr_pages; i++)
+		xen_unpop_put(pages[i]);
+	xen_unpop_stats.contiguous_runs--;
+	xen_unpop_stats.contiguous_pages -= nr_pages;
+	xen_unpop_maybe_hand_back();
+	mutex_unlock(&xen_unpop_lock);
+}
+EXPORT_SYMBOL(xen_free_unpopulated_contiguous_pages);
+
+/**
+ * xen_is_unpopulated_page - tell an unpopulated page from a RAM page
+ * @page: a page from xen_alloc_unpopulated_pages() or the contiguous
+ *	variant
+ *
+ * Return: true if @page belongs to the pool of unpopulated pages, false
+ * if it is a (ballooned) RAM page.
+ */
+bool xen_is_unpopulated_page(const struct page *page)
+{
+	return xen_unpop_page(page);
+}
+EXPORT_SYMBOL(xen_is_unpopulated_page);
+
+/*
+ * If arch is not happy with system "iomem_resource" being used for
+ * the region allocation it can provide its own view by creating a specific
+ * Xen resource with unused regions of guest physical address space provided
+ * by the hypervisor.
+ */
+int __weak __init arch_xen_unpopulated_init(struct resource **res)
+{
+	*res = &iomem_resource;
+
+	return 0;
+}
+
+static int __init unpopulated_init(void)
+{
+	int ret;
+
+	if (!xen_domain())
+		return -ENODEV;
+
+	ret = arch_xen_unpopulated_init(&target_resource);
+	if (ret) {
+		pr_info("no resource for unpopulated pages (%d), using ballooned pages\n",
+			ret);
+		target_resource = NULL;
+	}
+
+	return ret;
+}
+early_initcall(unpopulated_init);
+
+#ifdef CONFIG_DEBUG_FS
+static int xen_unpop_stats_show(struct seq_file *s, void *unused)
+{
+	struct xen_unpop_stats st;
+
+	mutex_lock(&xen_unpop_lock);
+	st = xen_unpop_stats;
+	mutex_unlock(&xen_unpop_lock);
+
+	seq_printf(s, "resource %s\n", !target_resource ? "none" :
+		   target_resource == &iomem_resource ? "iomem" : "xen");
+	seq_printf(s, "granule_pages %lu\n",
+		   (unsigned long)XEN_UNPOP_GRANULE_PAGES);
+	seq_printf(s, "chunks %lu\n", st.chunks);
+	seq_printf(s, "pages_total %lu\n", st.pages_total);
+	seq_printf(s, "pages_free %lu\n", st.pages_free);
+	seq_printf(s, "pages_in_use %lu\n", st.pages_total - st.pages_free);
+	seq_printf(s, "contiguous_runs %lu\n", st.contiguous_runs);
+	seq_printf(s, "contiguous_pages %lu\n", st.contiguous_pages);
+	seq_printf(s, "fallback_allocs %lu\n", st.fallback_allocs);
+	seq_printf(s, "fallback_pages %lu\n", st.fallback_pages);
+	seq_printf(s, "fallback_pages_in_use %lu\n", st.fallback_pages_in_use);
+	seq_printf(s, "grow_failures %lu\n", st.grow_failures);
+	seq_printf(s, "handbacks %lu\n", st.handbacks);
+	seq_printf(s, "handback_pages %lu\n", st.handback_pages);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(xen_unpop_stats);
+
+static int xen_unpop_chunks_show(struct seq_file *s, void *unused)
+{
+	struct xen_unpop_chunk *chunk;
+
+	mutex_lock(&xen_unpop_lock);
+	list_for_each_entry(chunk, &xen_unpop_chunks, list)
+		seq_printf(s, "chunk 0x%llx 0x%llx pages %u free %u\n",
+			   (u64)chunk->res.start, (u64)chunk->res.end,
+			   chunk->nr_pages, chunk->nr_free);
+	mutex_unlock(&xen_unpop_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(xen_unpop_chunks);
+
+/*
+ * The Xen resource: its span, and its children (holes between extended
+ * regions and scratch chunks).  Only we change the children of a Xen
+ * resource, under xen_unpop_lock; iomem_resource is not walked.
+ */
+static int xen_unpop_resource_show(struct seq_file *s, void *unused)
+{
+	struct resource *child;
+
+	if (!target_resource || target_resource == &iomem_resource)
+		return 0;
+	mutex_lock(&xen_unpop_lock);
+	seq_printf(s, "span 0x%llx 0x%llx\n", (u64)target_resource->start,
+		   (u64)target_resource->end);
+	for (child = target_resource->child; child; child = child->sibling)
+		seq_printf(s, "%s 0x%llx 0x%llx %s\n",
+			   child->flags & IORESOURCE_BUSY ? "busy" : "free",
+			   (u64)child->start, (u64)child->end, child->name);
+	mutex_unlock(&xen_unpop_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(xen_unpop_resource);
+
+static int __init xen_unpop_debugfs_init(void)
+{
+	struct dentry *xen, *dir;
+
+	if (!xen_domain())
+		return 0;
+	xen = debugfs_lookup("xen", NULL);
+	if (!xen)
+		xen = debugfs_create_dir("xen", NULL);
+	dir = debugfs_create_dir("unpopulated", xen);
+	debugfs_create_file("stats", 0400, dir, NULL, &xen_unpop_stats_fops);
+	debugfs_create_file("chunks", 0400, dir, NULL, &xen_unpop_chunks_fops);
+	debugfs_create_file("resource", 0400, dir, NULL,
+			    &xen_unpop_resource_fops);
+	return 0;
+}
+late_initcall(xen_unpop_debugfs_init);
+#endif
+
+#ifdef CONFIG_XEN_UNPOPULATED_ALLOC_KUNIT_TEST
+#include "unpopulated-alloc-test.h"
+#endif

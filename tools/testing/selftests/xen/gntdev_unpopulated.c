@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Grant maps on unpopulated pages, end to end.
+ *
+ * The domain grants its own pages with /dev/xen/gntalloc and maps them
+ * back through /dev/xen/gntdev.  The data must cross both ways, and the
+ * allocator's counters in debugfs (xen/unpopulated/stats) must show where
+ * the mapping's pages came from and that they went back: the unpopulated
+ * pool when the allocator has a resource, ballooned RAM when it has none
+ * (as with Xen's ext_regions=no on Arm).
+ *
+ * Needs: a Xen domain that may map grants (dom0), debugfs mounted,
+ * xen_gntalloc.limit at least as large as the biggest variant.
+ */
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+/* The uapi gntdev header uses the hypervisor's own type names. */
+typedef uint32_t grant_ref_t;
+typedef uint16_t domid_t;
+
+#include <xen/gntalloc.h>
+#include <xen/gntdev.h>
+
+#include "../kselftest_harness.h"
+
+#define STATS	"/sys/kernel/debug/xen/unpopulated/stats"
+#define PAGE	4096UL
+
+/* One counter from the allocator's debugfs stats, or -1. */
+static long unpop_stat(const char *key)
+{
+	char line[128], name[64];
+	long val, found = -1;
+	FILE *f = fopen(STATS, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %ld", name, &val) == 2 &&
+		    !strcmp(name, key))
+			found = val;
+	fclose(f);
+	return found;
+}
+
+static long pages_in_use(void)
+{
+	return unpop_stat("pages_in_use");
+}
+
+/* Does the allocator have a resource to carve pages from? */
+static int have_pool(void)
+{
+	char line[128];
+	int pool = 0;
+	FILE *f = fopen(STATS, "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "resource ", 9))
+			pool = strcmp(line + 9, "none\n") != 0;
+	fclose(f);
+	return pool;
+}
+
+static uint64_t pattern(unsigned int page, unsigned int word, uint64_t seed)
+{
+	return seed ^ ((uint64_t)page << 32) ^ word;
+}
+
+static void fill(void *buf, unsigned int pages, uint64_t seed)
+{
+	uint64_t *w = buf;
+	unsigned int p, i;
+
+	for (p = 0; p < pages; p++)
+		for (i = 0; i < PAGE / 8; i++)
+			w[p * (PAGE / 8) + i] = pattern(p, i, seed);
+}
+
+/* Index of the first wrong word, or -1. */
+static long check(const void *buf, unsigned int pages, uint64_t seed)
+{
+	const uint64_t *w = buf;
+	unsigned int p, i;
+
+	for (p = 0; p < pages; p++)
+		for (i = 0; i < PAGE / 8; i++)
+			if (w[p * (PAGE / 8) + i] != pattern(p, i, seed))
+				return (long)p * (PAGE / 8) + i;
+	return -1;
+}
+
+FIXTURE(grant) {
+	int gntalloc;
+	int gntdev;
+	struct ioctl_gntalloc_alloc_gref *alloc;
+	void *src;
+	size_t len;
+};
+
+FIXTURE_VARIANT(grant) {
+	unsigned int pages;
+};
+
+FIXTURE_VARIANT_ADD(grant, pages_1) { .pages = 1 };
+FIXTURE_VARIANT_ADD(grant, pages_16) { .pages = 16 };
+FIXTURE_VARIANT_ADD(grant, pages_512) { .pages = 512 };
+FIXTURE_VARIANT_ADD(grant, pages_16384) { .pages = 16384 };
+
+FIXTURE_SETUP(grant)
+{
+	unsigned int n = variant->pages;
+
+	if (access(STATS, R_OK))
+		SKIP(return, "no %s (debugfs, CONFIG_XEN_UNPOPULATED_ALLOC)", STATS);
+	self->gntalloc = open("/dev/xen/gntalloc", O_RDWR);
+	if (self->gntalloc < 0)
+		SKIP(return, "no /dev/xen/gntalloc: %s", strerror(errno));
+	self->gntdev = open("/dev/xen/gntdev", O_RDWR);
+	ASSERT_LE(0, self->gntdev);
+
+	self->len = n * PAGE;
+	self->alloc = calloc(1, sizeof(*self->alloc) + n * sizeof(uint32_t));
+	ASSERT_NE(NULL, self->alloc);
+	self->alloc->domid = 0;
+	self->alloc->flags = GNTALLOC_FLAG_WRITABLE;
+	self->alloc->count = n;
+	ASSERT_EQ(0, ioctl(self->gntalloc, IOCTL_GNTALLOC_ALLOC_GREF,
+			   self->alloc)) {
+		TH_LOG("gntalloc of %u pages: %s (xen_gntalloc.limit?)", n,
+		       strerror(errno));
+	}
+	self->src = mmap(NULL, self->len, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 self->gntalloc, self->alloc->index);
+	ASSERT_NE(MAP_FAILED, self->src);
+}
+
+FIXTURE_TEARDOWN(grant)
+{
+	struct ioctl_gntalloc_dealloc_gref dealloc = { 0 };
+
+	if (self->src && self->src != MAP_FAILED)
+		munmap(self->src, self->len);
+	if (self->alloc && self->gntalloc >= 0) {
+		dealloc.index = self->alloc->index;
+		dealloc.count = self->alloc->count;
+		ioctl(self->gntalloc, IOCTL_GNTALLOC_DEALLOC_GREF, &dealloc);
+	}
+	free(self->alloc);
+	if (self->gntdev >= 0)
+		close(self->gntdev);
+	if (self->gntalloc >= 0)
+		close(self->gntalloc);
+}
+
+TEST_F(grant, map_and_unmap)
+{
+	unsigned int n = variant->pages, i;
+	struct ioctl_gntdev_map_grant_ref *map;
+	struct ioctl_gntdev_unmap_grant_ref unmap = { 0 };
+	long in_use, fallback, fallback_in_use;
+	int pool = have_pool();
+	void *dst;
+
+	fill(self->src, n, 0x5eed0000cafe0000ULL);
+	in_use = pages_in_use();
+	fallback = unpop_stat("fallback_pages");
+	fallback_in_use = unpop_stat("fallback_pages_in_use");
+	ASSERT_LE(0, in_use);
+	ASSERT_LE(0, fallback);
+	ASSERT_LE(0, fallback_in_use);
+	TH_LOG("%u pages, expected from %s", n,
+	       pool ? "the unpopulated pool" : "the balloon");
+
+	map = calloc(1, sizeof(*map) + n * sizeof(map->refs[0]));
+	ASSERT_NE(NULL, map);
+	map->count = n;
+	for (i = 0; i < n; i++) {
+		map->refs[i].domid = 0;
+		map->refs[i].ref = self->alloc->gref_ids[i];
+	}
+	ASSERT_EQ(0, ioctl(self->gntdev, IOCTL_GNTDEV_MAP_GRANT_REF, map)) {
+		TH_LOG("map of %u grants: %s", n, strerror(errno));
+	}
+
+	/* gntdev took its pages from the pool, or else from the balloon. */
+	if (pool) {
+		EXPECT_EQ(in_use + n, pages_in_use());
+		EXPECT_EQ(fallback, unpop_stat("fallback_pages"));
+	} else {
+		EXPECT_EQ(in_use, pages_in_use());
+		EXPECT_EQ(fallback + n, unpop_stat("fallback_pages"));
+		EXPECT_EQ(fallback_in_use + n,
+			  unpop_stat("fallback_pages_in_use"));
+	}
+
+	dst = mmap(NULL, self->len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   self->gntdev, map->index);
+	ASSERT_NE(MAP_FAILED, dst) {
+		TH_LOG("mmap of %u grants: %s", n, strerror(errno));
+	}
+
+	/* Granter to mapper, then mapper to granter. */
+	EXPECT_EQ(-1, check(dst, n, 0x5eed0000cafe0000ULL));
+	fill(dst, n, 0xfeed0000beef0000ULL);
+	EXPECT_EQ(-1, check(self->src, n, 0xfeed0000beef0000ULL));
+
+	EXPECT_EQ(0, munmap(dst, self->len));
+	unmap.index = map->index;
+	unmap.count = n;
+	EXPECT_EQ(0, ioctl(self->gntdev, IOCTL_GNTDEV_UNMAP_GRANT_REF, &unmap));
+	free(map);
+
+	/* Every page went back where it came from. */
+	EXPECT_EQ(in_use, pages_in_use());
+	EXPECT_EQ(fallback_in_use, unpop_stat("fallback_pages_in_use"));
+}
+
+TEST_HARNESS_MAIN
