@@ -5,6 +5,7 @@
 #
 #   make run     build and boot our dom0 under Xen, show what it found
 #   make test    every test; closes with "N passed, N failed"
+#   make bench   stock kernel and ours side by side, with ratios
 #   make series  the git am-able patch series in out/series/
 #
 # Parameters (make VAR=value):
@@ -39,7 +40,7 @@ export OUT
 BOOT = $(S)/xenboot.py boot --mem $(MEM) --dom0-mem $(DOM0_MEM) --gic $(GIC) \
 	--smp $(SMP) --timeout $(TIMEOUT) --dom0-cmdline "$(DOM0_CMDLINE)"
 
-.PHONY: all deps baseline kernel stock initramfs run test host-test \
+.PHONY: all deps baseline kernel stock initramfs run test bench host-test \
 	series checkpatch clean
 
 all: run
@@ -73,6 +74,9 @@ host-test:
 	@mkdir -p $(RES)
 	@$(MAKE) -s -C tools/xen OUTPUT=$(OUT)/host/ >/dev/null
 	@tools/xen/tests/run.sh $(OUT)/host/xen-extregions
+
+bench: kernel stock initramfs
+	@$(S)/bench.py
 
 series: baseline
 	@$(S)/series.sh $(BASE) $(CURDIR)/out/series

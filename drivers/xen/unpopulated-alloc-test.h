@@ -13,9 +13,12 @@
 
 #include <kunit/test.h>
 #include <linux/async.h>
+#include <linux/delay.h>
+#include <linux/initrd.h>
 #include <linux/mmzone.h>
 #include <linux/sizes.h>
 #include <linux/vmstat.h>
+#include <xen/extended-regions.h>
 
 static struct xen_unpop_stats xut_stats(void)
 {
@@ -40,6 +43,22 @@ static long xut_free_ram_pages(void)
 	for_each_populated_zone(zone)
 		free += zone_page_state_snapshot(zone, NR_FREE_PAGES);
 	return free;
+}
+
+/* Free RAM once it has stopped moving (boot-time work winding down). */
+static long xut_settled_free_ram_pages(void)
+{
+	long prev = xut_free_ram_pages(), now;
+	int tries;
+
+	for (tries = 0; tries < 50; tries++) {
+		msleep(20);
+		now = xut_free_ram_pages();
+		if (now == prev)
+			break;
+		prev = now;
+	}
+	return prev;
 }
 
 static int xut_init(struct kunit *test)
@@ -293,19 +312,20 @@ static void xut_handback_returns_ram(struct kunit *test)
 	pages = kunit_kcalloc(test, nr, sizeof(*pages), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pages);
 
-	/* Let boot-time work (such as freeing the initrd) settle first. */
+	/* Let boot-time work (such as freeing the initrd) finish first. */
+	wait_for_initramfs();
 	async_synchronize_full();
 	cancel_delayed_work_sync(&xen_unpop_handback_work);
 	xen_unpop_hand_back();
 	before = xut_stats();
-	ram_before = xut_free_ram_pages();
+	ram_before = xut_settled_free_ram_pages();
 
 	/* Bigger than any free run left, so a chunk must be added. */
 	KUNIT_ASSERT_LT(test, before.pages_free, (unsigned long)nr);
 	KUNIT_ASSERT_EQ(test, xen_alloc_unpopulated_contiguous_pages(nr, pages),
 			0);
 	during = xut_stats();
-	ram_during = xut_free_ram_pages();
+	ram_during = xut_settled_free_ram_pages();
 	KUNIT_EXPECT_GT(test, during.chunks, before.chunks);
 
 	pfn = page_to_pfn(pages[0]);
@@ -322,7 +342,7 @@ static void xut_handback_returns_ram(struct kunit *test)
 	xen_free_unpopulated_contiguous_pages(nr, pages);
 	KUNIT_EXPECT_GE(test, xen_unpop_hand_back(), 1U);
 	after = xut_stats();
-	ram_after = xut_free_ram_pages();
+	ram_after = xut_settled_free_ram_pages();
 
 	KUNIT_EXPECT_EQ(test, after.chunks, before.chunks);
 	KUNIT_EXPECT_EQ(test, after.pages_total, before.pages_total);
@@ -340,6 +360,128 @@ static void xut_handback_returns_ram(struct kunit *test)
 		   ram_after << (PAGE_SHIFT - 10));
 }
 
+#define XUT_MAX_REGIONS	64
+
+/*
+ * The regions of a Xen resource: the gaps between its children that are
+ * not our chunks (the busy holes).  Returns the number found, or -1.
+ */
+static int xut_regions(struct range *regions)
+{
+	resource_size_t next = target_resource->start;
+	struct xen_unpop_chunk *chunk;
+	struct resource *child;
+	int nr = 0;
+
+	mutex_lock(&xen_unpop_lock);
+	for (child = target_resource->child; child; child = child->sibling) {
+		bool ours = false;
+
+		list_for_each_entry(chunk, &xen_unpop_chunks, list)
+			ours |= child == &chunk->res;
+		if (ours)
+			continue;
+		if (child->start > next && nr < XUT_MAX_REGIONS)
+			regions[nr++] = (struct range){ next, child->start - 1 };
+		next = child->end + 1;
+	}
+	if (next <= target_resource->end && nr < XUT_MAX_REGIONS)
+		regions[nr++] = (struct range){ next, target_resource->end };
+	mutex_unlock(&xen_unpop_lock);
+	return nr;
+}
+
+/* Bytes of @region that lie in chunks of the pool. */
+static u64 xut_bytes_in_chunks(const struct range *region)
+{
+	struct xen_unpop_chunk *chunk;
+	u64 bytes = 0;
+
+	mutex_lock(&xen_unpop_lock);
+	list_for_each_entry(chunk, &xen_unpop_chunks, list) {
+		u64 start = max_t(u64, chunk->res.start, region->start);
+		u64 end = min_t(u64, chunk->res.end, region->end);
+
+		if (start <= end)
+			bytes += end - start + 1;
+	}
+	mutex_unlock(&xen_unpop_lock);
+	return bytes;
+}
+
+/*
+ * Exhaust the pool with runs of one granule: every region, however
+ * small, must end up wholly in chunks, as far as it is usable (inside
+ * the hotpluggable range, in whole granules).
+ */
+static void xut_every_region_used(struct kunit *test)
+{
+	const u64 granule = (u64)XEN_UNPOP_GRANULE_PAGES << PAGE_SHIFT;
+	struct range limit = mhp_get_pluggable_range(true), *regions, usable;
+	struct xen_unpop_stats before, after;
+	unsigned int nr_runs = 0, max_runs, i;
+	struct page **firsts, **run;
+	u64 total = 0;
+	int nr;
+
+	if (target_resource == &iomem_resource)
+		kunit_skip(test, "no extended regions");
+
+	regions = kunit_kcalloc(test, XUT_MAX_REGIONS, sizeof(*regions),
+				GFP_KERNEL);
+	run = kunit_kcalloc(test, XEN_UNPOP_GRANULE_PAGES, sizeof(*run),
+			    GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, regions);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, run);
+
+	nr = xut_regions(regions);
+	KUNIT_ASSERT_GT(test, nr, 0);
+	for (i = 0; i < nr; i++)
+		if (xen_ext_region_clamp(&regions[i], &limit, granule, &usable))
+			total += usable.end - usable.start + 1;
+	if (total > SZ_4G)
+		kunit_skip(test, "too much space to exhaust in a test");
+
+	max_runs = total / granule + 1;
+	firsts = kunit_kcalloc(test, max_runs, sizeof(*firsts), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, firsts);
+
+	xen_unpop_hand_back();
+	before = xut_stats();
+	while (nr_runs < max_runs &&
+	       !xen_alloc_unpopulated_contiguous_pages(XEN_UNPOP_GRANULE_PAGES,
+						       run))
+		firsts[nr_runs++] = run[0];
+	KUNIT_EXPECT_LT(test, nr_runs, max_runs);
+
+	for (i = 0; i < nr; i++) {
+		u64 want = 0, got = xut_bytes_in_chunks(&regions[i]);
+
+		if (xen_ext_region_clamp(&regions[i], &limit, granule, &usable))
+			want = usable.end - usable.start + 1;
+		kunit_info(test, "region 0x%llx-0x%llx (%llu MiB): %llu MiB usable, %llu MiB used\n",
+			   regions[i].start, regions[i].end,
+			   (regions[i].end - regions[i].start + 1) >> 20,
+			   want >> 20, got >> 20);
+		KUNIT_EXPECT_EQ(test, got, want);
+	}
+	KUNIT_EXPECT_EQ(test, (u64)xut_stats().pages_total << PAGE_SHIFT, total);
+
+	for (i = 0; i < nr_runs; i++) {
+		unsigned int j;
+
+		for (j = 0; j < XEN_UNPOP_GRANULE_PAGES; j++)
+			run[j] = nth_page(firsts[i], j);
+		xen_free_unpopulated_contiguous_pages(XEN_UNPOP_GRANULE_PAGES,
+						      run);
+	}
+	xen_unpop_hand_back();
+	after = xut_stats();
+	KUNIT_EXPECT_EQ(test, after.pages_total - after.pages_free,
+			before.pages_total - before.pages_free);
+	KUNIT_EXPECT_LE(test, after.pages_total, before.pages_total);
+}
+
 static struct kunit_case xen_unpopulated_alloc_test_cases[] = {
 	KUNIT_CASE(xut_single_page),
 	KUNIT_CASE(xut_many_single_pages),
@@ -348,6 +490,7 @@ static struct kunit_case xen_unpopulated_alloc_test_cases[] = {
 	KUNIT_CASE(xut_interleaved),
 	KUNIT_CASE(xut_exhaustion_falls_back),
 	KUNIT_CASE(xut_handback_returns_ram),
+	KUNIT_CASE(xut_every_region_used),
 	{}
 };
 

@@ -21,17 +21,20 @@ mkdir -p "$STAGE/bin" "$STAGE/tests"
 make -s -C "$REPO/tools/xen" CC=aarch64-linux-gnu-gcc LDFLAGS=-static \
 	LIBFDT_SRC="$BASE/scripts/dtc/libfdt" OUTPUT="$STAGE/bin/"
 
-# kselftests of the series, against its own uapi headers.
+# kselftests of the series, and the bench, against its uapi headers.
 SRC=$OUT/linux-ours
+make -s -C "$SRC" O="$OUT/obj-ours" ARCH=arm64 \
+	INSTALL_HDR_PATH="$OUT/headers" headers_install
 if [ -d "$SRC/tools/testing/selftests/xen" ]; then
-	make -s -C "$SRC" O="$OUT/obj-ours" ARCH=arm64 \
-		INSTALL_HDR_PATH="$OUT/headers" headers_install
 	for c in "$SRC"/tools/testing/selftests/xen/*.c; do
 		t=$(basename "$c" .c)
 		aarch64-linux-gnu-gcc -static -O2 -Wall -I"$OUT/headers/include" \
 			-o "$STAGE/tests/$t" "$c"
 	done
 fi
+
+aarch64-linux-gnu-gcc -static -O2 -Wall -I"$OUT/headers/include" \
+	-o "$STAGE/bin/xen-unpop-bench" "$HERE/dom0/xen-unpop-bench.c"
 
 GEN=$OUT/gen_init_cpio
 [ "$GEN" -nt "$BASE/usr/gen_init_cpio.c" ] ||
@@ -50,6 +53,7 @@ list=$STAGE/initramfs.list
 	done
 	echo "file /init $HERE/dom0/init 0755 0 0"
 	echo "file /bin/xen-extregions $STAGE/bin/xen-extregions 0755 0 0"
+	echo "file /bin/xen-unpop-bench $STAGE/bin/xen-unpop-bench 0755 0 0"
 	for t in "$STAGE"/tests/*; do
 		[ -f "$t" ] && echo "file /tests/${t##*/} $t 0755 0 0"
 	done

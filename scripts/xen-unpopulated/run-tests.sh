@@ -9,6 +9,9 @@
 #   kernel checks  our files rebuilt with W=1 and sparse, no warnings
 #   boot-regions   Xen + our dom0: regions, holes, tool, KUnit
 #   boot-no-regions  the same with ext_regions=no: fallback
+#   boot-small-regions  a layout with a 64 MiB region: the pool uses it
+#   first-map      RAM cost of the first grant map, ours <= 64 kB, stock
+#                  measured beside it in the same run
 #   series check   every prefix of the series builds
 
 set -uo pipefail
@@ -57,7 +60,7 @@ if step build-kernel-ours "$HERE/build-kernel.sh" ours &&
 	boot --log "$RES/boot-regions.log"
 	"$HERE/xenboot.py" check "$RES/boot-regions.log" --name boot-regions \
 		--expect-regions --kunit xen_extended_regions:25 \
-		--kunit xen_unpopulated_alloc:13 --kselftest gntdev_unpopulated \
+		--kunit xen_unpopulated_alloc:14 --kselftest gntdev_unpopulated \
 		> "$RES/boot-regions.tap"
 	tail -n 1 "$RES/boot-regions.tap"
 
@@ -67,6 +70,21 @@ if step build-kernel-ours "$HERE/build-kernel.sh" ours &&
 		--kselftest gntdev_unpopulated \
 		> "$RES/boot-no-regions.tap"
 	tail -n 1 "$RES/boot-no-regions.tap"
+
+	# Several regions, one of 64 MiB, which the stock allocator (128 MiB
+	# sections) cannot use: the pool must use every one of them.
+	boot --mem 2048 --dom0-mem 1600M --log "$RES/boot-small-regions.log"
+	"$HERE/xenboot.py" check "$RES/boot-small-regions.log" \
+		--name boot-small-regions --expect-regions --small-region \
+		--kunit xen_unpopulated_alloc:14 --kselftest gntdev_unpopulated \
+		> "$RES/boot-small-regions.tap"
+	tail -n 1 "$RES/boot-small-regions.tap"
+
+	# RAM cost of the first grant map, ours beside stock in one run.
+	if step build-kernel-stock "$HERE/build-kernel.sh" stock; then
+		"$HERE/bench.py" --assert-first-map > "$RES/first-map.tap"
+		tail -n 1 "$RES/first-map.tap"
+	fi
 
 	# Last: it steps the ours tree through the series, then restores it.
 	"$HERE/series-check.sh" > "$RES/series-check.tap"

@@ -301,6 +301,21 @@ def check(args):
              "xen-extregions prints nothing for a tree with only region 0",
              "\n".join(tool_lines))
 
+    if args.small_region:
+        small = [r for r in xen if r[1] - r[0] + 1 < 128 << 20]
+        t.ok(len(xen) >= 3 and bool(small),
+             "Xen advertised several regions, one smaller than 128 MiB",
+             fmt(xen))
+        used = re.findall(r"xut_every_region_used: region 0x([0-9a-f]+)-0x([0-9a-f]+) "
+                          r"\((\d+) MiB\): (\d+) MiB usable, (\d+) MiB used", text)
+        for s_, e_, _size, usable, got in used:
+            t.ok(int(got) == int(usable) and int(usable) > 0,
+                 "region 0x%s-0x%s wholly used by the pool (%s of %s MiB)" %
+                 (s_, e_, got, usable))
+        t.ok(sorted((int(a, 16), int(b, 16)) for a, b, *_ in used) == xen,
+             "the pool was exhausted in every region Xen advertised",
+             "kunit:\n%s\nxen:\n%s" % ("\n".join(" ".join(u) for u in used), fmt(xen)))
+
     if args.kunit:
         cases, suites = ktap(text)
         for spec in args.kunit:
@@ -398,6 +413,8 @@ def main():
     g.add_argument("--expect-no-regions", action="store_true")
     c.add_argument("--kunit", action="append", default=[], metavar="SUITE[:MIN]",
                    help="KUnit suite that must pass, with at least MIN cases")
+    c.add_argument("--small-region", action="store_true",
+                   help="Xen gave a region under 128 MiB and the pool used it")
     c.add_argument("--kselftest", action="append", default=[], metavar="NAME",
                    help="kselftest program that must have run in dom0")
 

@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Measurements in dom0 for "make bench", identical for the stock kernel
+ * and ours.  Prints "bench KEY VALUE" lines.
+ *
+ *   xen-unpop-bench first-map N   RAM cost of the first grant map of N pages
+ *   xen-unpop-bench alloc-free K  K rounds of gntdev map+unmap of 1 page
+ *
+ * Free RAM is counted exactly: per-cpu vmstat deltas folded first
+ * (/proc/sys/vm/stat_refresh), then the buddy allocator's free pages plus
+ * the pages on per-cpu lists, both from /proc/zoneinfo.
+ */
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef uint32_t grant_ref_t;
+typedef uint16_t domid_t;
+
+#include <xen/gntalloc.h>
+#include <xen/gntdev.h>
+
+#define PAGE 4096UL
+
+static void die(const char *what)
+{
+	printf("bench error %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static long free_ram_kb(void)
+{
+	char line[256];
+	long pages = 0, v;
+	FILE *f;
+	int fd = open("/proc/sys/vm/stat_refresh", O_WRONLY);
+
+	if (fd >= 0) {
+		if (write(fd, "1", 1) < 0)
+			perror("stat_refresh");
+		close(fd);
+	}
+	f = fopen("/proc/zoneinfo", "r");
+	if (!f)
+		die("zoneinfo");
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, " pages free %ld", &v) == 1)
+			pages += v;
+		else if (sscanf(line, " count: %ld", &v) == 1)
+			pages += v;
+	}
+	fclose(f);
+	return pages * (PAGE / 1024);
+}
+
+/*
+ * Wait until free RAM stops moving (work left over from boot), then
+ * return it.  *noise gets the largest change seen over the last second.
+ */
+static long settled_free_ram_kb(long *noise)
+{
+	long prev = free_ram_kb(), now, diff;
+	int tries, quiet = 0;
+
+	*noise = 0;
+	for (tries = 0; tries < 100 && quiet < 5; tries++) {
+		usleep(200000);
+		now = free_ram_kb();
+		diff = labs(now - prev);
+		quiet = diff ? 0 : quiet + 1;
+		if (quiet == 0)
+			*noise = diff;
+		prev = now;
+	}
+	if (quiet >= 5)
+		*noise = 0;
+	return prev;
+}
+
+/* Total size of "Xen scratch" ranges in /proc/iomem, in KiB. */
+static long scratch_kb(void)
+{
+	char line[256];
+	unsigned long long s, e;
+	long kb = 0;
+	FILE *f = fopen("/proc/iomem", "r");
+
+	if (!f)
+		die("iomem");
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, ": Xen scratch") &&
+		    sscanf(line, " %llx-%llx", &s, &e) == 2)
+			kb += (e - s + 1) / 1024;
+	fclose(f);
+	return kb;
+}
+
+static struct ioctl_gntalloc_alloc_gref *grant(int gntalloc, unsigned int n)
+{
+	struct ioctl_gntalloc_alloc_gref *a;
+
+	a = calloc(1, sizeof(*a) + n * sizeof(uint32_t));
+	if (!a)
+		die("calloc");
+	a->domid = 0;
+	a->flags = GNTALLOC_FLAG_WRITABLE;
+	a->count = n;
+	if (ioctl(gntalloc, IOCTL_GNTALLOC_ALLOC_GREF, a))
+		die("gntalloc");
+	return a;
+}
+
+static struct ioctl_gntdev_map_grant_ref *
+map_req(const struct ioctl_gntalloc_alloc_gref *a)
+{
+	struct ioctl_gntdev_map_grant_ref *m;
+	unsigned int i;
+
+	m = calloc(1, sizeof(*m) + a->count * sizeof(m->refs[0]));
+	if (!m)
+		die("calloc");
+	m->count = a->count;
+	for (i = 0; i < a->count; i++) {
+		m->refs[i].domid = 0;
+		m->refs[i].ref = a->gref_ids[i];
+	}
+	return m;
+}
+
+static int first_map(unsigned int n)
+{
+	int gntalloc = open("/dev/xen/gntalloc", O_RDWR);
+	int gntdev = open("/dev/xen/gntdev", O_RDWR);
+	struct ioctl_gntalloc_alloc_gref *a;
+	struct ioctl_gntdev_map_grant_ref *m;
+	long before, after, scratch_before, noise;
+	volatile uint64_t *src, *dst;
+
+	if (gntalloc < 0 || gntdev < 0)
+		die("open");
+	a = grant(gntalloc, n);
+	src = mmap(NULL, n * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   gntalloc, a->index);
+	if (src == MAP_FAILED)
+		die("mmap gntalloc");
+	src[0] = 0x1234;
+	m = map_req(a);
+
+	scratch_before = scratch_kb();
+	before = settled_free_ram_kb(&noise);
+	if (ioctl(gntdev, IOCTL_GNTDEV_MAP_GRANT_REF, m))
+		die("map");
+	dst = mmap(NULL, n * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, gntdev,
+		   m->index);
+	if (dst == MAP_FAILED)
+		die("mmap gntdev");
+	if (dst[0] != 0x1234)
+		die("data");
+	after = free_ram_kb();
+
+	printf("bench first_map_pages %u\n", n);
+	printf("bench first_map_cost_kb %ld\n", before - after);
+	printf("bench idle_noise_kb %ld\n", noise);
+	printf("bench scratch_kb_before %ld\n", scratch_before);
+	printf("bench scratch_kb_after %ld\n", scratch_kb());
+	return 0;
+}
+
+static int alloc_free(unsigned int rounds)
+{
+	int gntalloc = open("/dev/xen/gntalloc", O_RDWR);
+	int gntdev = open("/dev/xen/gntdev", O_RDWR);
+	struct ioctl_gntdev_unmap_grant_ref u = { 0 };
+	struct ioctl_gntalloc_alloc_gref *a;
+	struct ioctl_gntdev_map_grant_ref *m;
+	struct timespec t0, t1;
+	unsigned int i;
+	double s;
+
+	if (gntalloc < 0 || gntdev < 0)
+		die("open");
+	a = grant(gntalloc, 1);
+	m = map_req(a);
+
+	/* Warm up: the pool (or the balloon) holds a page from now on. */
+	for (i = 0; i < 16; i++) {
+		if (ioctl(gntdev, IOCTL_GNTDEV_MAP_GRANT_REF, m))
+			die("map");
+		u.index = m->index;
+		u.count = 1;
+		if (ioctl(gntdev, IOCTL_GNTDEV_UNMAP_GRANT_REF, &u))
+			die("unmap");
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < rounds; i++) {
+		if (ioctl(gntdev, IOCTL_GNTDEV_MAP_GRANT_REF, m))
+			die("map");
+		u.index = m->index;
+		u.count = 1;
+		if (ioctl(gntdev, IOCTL_GNTDEV_UNMAP_GRANT_REF, &u))
+			die("unmap");
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	s = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	printf("bench alloc_free_rounds %u\n", rounds);
+	printf("bench alloc_free_seconds %.6f\n", s);
+	printf("bench alloc_free_per_second %.0f\n", rounds / s);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc == 3 && !strcmp(argv[1], "first-map"))
+		return first_map(strtoul(argv[2], NULL, 0));
+	if (argc == 3 && !strcmp(argv[1], "alloc-free"))
+		return alloc_free(strtoul(argv[2], NULL, 0));
+	fprintf(stderr, "usage: %s first-map N | alloc-free ROUNDS\n", argv[0]);
+	return 2;
+}
