@@ -22,19 +22,21 @@ KERNELS = ("stock", "ours")
 class Opts:
     """What xenboot.boot() wants to know."""
 
-    def __init__(self, kernel, bench, log, mem="2048", dom0_mem="512M"):
+    def __init__(self, kernel, bench, log, mem="2048", dom0_mem="512M",
+                 dom0_extra=""):
         self.xen = os.path.join(xenboot.BUILD, "sysroot/boot/xen-4.17-arm64")
         self.kernel = os.path.join(xenboot.BUILD, "obj-%s/arch/arm64/boot/Image" % kernel)
         self.initrd = os.path.join(xenboot.BUILD, "initrd.cpio.gz")
-        self.xen_cmdline = ""
-        self.dom0_cmdline = "kunit.enable=0 xu.bench=%s" % bench
+        # Two sets of 4096 refs and more: above Xen's default of 64 frames.
+        self.xen_cmdline = "gnttab_max_frames=512"
+        self.dom0_cmdline = ("kunit.enable=0 xu.bench=%s %s" % (bench, dom0_extra)).strip()
         self.mem, self.dom0_mem, self.gic, self.smp = mem, dom0_mem, "3", 2
         self.timeout = int(os.environ.get("TIMEOUT", "300"))
         self.log, self.echo, self.qemu_extra = log, False, []
 
 
-def run(kernel, bench, **layout):
-    log = os.path.join(RES, "bench-%s-%s.log" % (kernel, bench.replace(":", "-")))
+def run(kernel, bench, tag="", **layout):
+    log = os.path.join(RES, "bench-%s-%s%s.log" % (kernel, bench.replace(":", "-"), tag))
     text, _rc, timed_out = xenboot.boot(Opts(kernel, bench, log, **layout))
     if timed_out or "@@xenboot done" not in text:
         sys.exit("bench: %s %s did not finish, see %s" % (kernel, bench, log))
@@ -71,10 +73,61 @@ def assert_first_map():
     return t.done()
 
 
+def assert_dmabuf():
+    """TAP: a 4 MiB grant DMA buffer on our path, beside stock and beside
+    our own forced RAM fallback, in one run."""
+    t = xenboot.Tap("dmabuf")
+    runs = {
+        "stock": run("stock", "dmabuf:1024"),
+        "ours": run("ours", "dmabuf:1024"),
+        "ours-ram": run("ours", "dmabuf:1024", tag="-ram",
+                        dom0_extra="grant_table.dma_unpopulated=0"),
+    }
+    p2m = {k: xenboot.p2m_stats(v[0]) for k, v in runs.items()}
+    val = {k: v[2] for k, v in runs.items()}
+    for k in runs:
+        t.ok(val[k].get("dmabuf_exported") == "1", "%s: 4 MiB buffer exported" % k)
+        t.ok(all("2M" in p2m[k].get(label, {}) for label in ("before", "alive", "after")),
+             "%s: Xen's p2m statistics read before, while alive, after" % k,
+             repr(p2m[k]))
+
+    def shattered(k, label):
+        return p2m[k].get(label, {}).get("2M", (0, -1))[1]
+
+    for label in ("alive", "after"):
+        t.ok(shattered("ours", label) == shattered("ours", "before") >= 0,
+             "ours: no 2M superpage shattered (%s: %d, before: %d)" %
+             (label, shattered("ours", label), shattered("ours", "before")))
+    t.ok(p2m["ours"]["alive"].get("4K", 0) - p2m["ours"]["before"].get("4K", 0) >= 1024,
+         "ours: the 1024 grant maps show as 4K p2m mappings while alive")
+    t.ok(shattered("stock", "after") > shattered("stock", "before"),
+         "stock, same run: superpages shattered (%d -> %d), for good" %
+         (shattered("stock", "before"), shattered("stock", "after")))
+    t.ok(shattered("ours-ram", "after") > shattered("ours-ram", "before"),
+         "ours with grant_table.dma_unpopulated=0: the RAM path shatters too (%d -> %d)" %
+         (shattered("ours-ram", "before"), shattered("ours-ram", "after")))
+
+    # Both paths of our kernel pay the same gntdev per-map arrays; only the
+    # backing differs: 4096 kB of RAM on the RAM path, struct pages on ours.
+    lost = {k: int(val[k].get("dmabuf_ram_lost_alive_kb", "0")) for k in runs}
+    arrays = lost["ours-ram"] - 4096
+    print("# RAM lost while a 4 MiB buffer lives: stock %d kB, ours %d kB, "
+          "ours forced to RAM %d kB, of which gntdev's own per-map arrays %d kB"
+          % (lost["stock"], lost["ours"], lost["ours-ram"], arrays))
+    t.ok(lost["stock"] >= 4096, "stock gives up the buffer's 4096 kB of RAM (%d kB)" % lost["stock"])
+    t.ok(lost["ours-ram"] >= 4096, "our RAM fallback does too (%d kB)" % lost["ours-ram"])
+    t.ok(lost["ours"] - arrays <= 80,
+         "ours: the buffer costs at most 80 kB beyond gntdev's arrays "
+         "(%d kB; its struct pages are 64 kB)" % (lost["ours"] - arrays))
+    return t.done()
+
+
 def main():
     os.makedirs(RES, exist_ok=True)
     if sys.argv[1:] == ["--assert-first-map"]:
         return assert_first_map()
+    if sys.argv[1:] == ["--assert-dmabuf"]:
+        return assert_dmabuf()
     rows = []
 
     for n in (1, 512):
@@ -99,6 +152,32 @@ def main():
                  "%.0f" % rate["stock"], "%.0f" % rate["ours"],
                  ratio(rate["ours"], rate["stock"])))
 
+    # Grant DMA buffers (gntdev dma-buf export, WC).
+    for n, size in ((1024, "4 MiB"), (16384, "64 MiB")):
+        lost, shat = {}, {}
+        for k in KERNELS:
+            text, _s, v = run(k, "dmabuf:%d" % n)
+            st = xenboot.p2m_stats(text)
+            if v.get("dmabuf_exported") != "1":
+                lost[k] = shat[k] = "fails (errno %s)" % v.get("dmabuf_errno", "?")
+                continue
+            lost[k] = int(v["dmabuf_ram_lost_alive_kb"])
+            shat[k] = (st.get("after", {}).get("2M", (0, 0))[1] -
+                       st.get("before", {}).get("2M", (0, 0))[1])
+        both = all(isinstance(lost[k], int) for k in KERNELS)
+        rows.append(("%s dma-buf: dom0 RAM lost while alive (kB)" % size,
+                     lost["stock"], lost["ours"],
+                     ratio(lost["ours"], lost["stock"]) if both else "n/a"))
+        rows.append(("%s dma-buf: 2M superpages shattered" % size,
+                     shat["stock"], shat["ours"], ""))
+    big = {}
+    for k in KERNELS:
+        _t, _s, v = run(k, "largest-export:262144",
+                        dom0_extra="xen_gntdev.limit=262144")
+        big[k] = int(v["largest_export_mib"])
+    rows.append(("largest dma-buf that exports (MiB, tried up to 1024)",
+                 big["stock"], big["ours"], ratio(big["ours"], big["stock"])))
+
     # Usable space per extended region, with a layout that has a small one.
     layout = {"mem": "2048", "dom0_mem": "1600M"}
     text, sec, _v = run("ours", "usable", **layout)
@@ -120,6 +199,10 @@ def main():
         print("%-*s %12s %12s %8s" % ((w,) + tuple(str(x) for x in r)))
     print("\nfirst map: free RAM (buddy + per-cpu lists after stat_refresh) "
           "before and after gntdev map + mmap, -m 2048 dom0_mem=512M;")
+    print("dma-buf: the same free RAM count before export and while alive "
+          "(gntdev's own per-map arrays, ~230 kB per 4 MiB, are in both);")
+    print("superpages: Xen's 'q' debug key, dom0's \"2M mappings (shattered N)\" "
+          "before export and after release;")
     print("usable space: regions from Xen with -m 2048 dom0_mem=1600M, "
           "clipped by xen-extregions to 128 MiB sections (stock) and "
           "2 MiB subsections (ours); logs in %s" % RES)

@@ -12,6 +12,8 @@
 #   boot-small-regions  a layout with a 64 MiB region: the pool uses it
 #   first-map      RAM cost of the first grant map, ours <= 64 kB, stock
 #                  measured beside it in the same run
+#   dmabuf         a 4 MiB gntdev dma-buf: no superpage shattered (Xen's
+#                  'q'), RAM cost, beside stock and our forced RAM path
 #   series check   every prefix of the series builds
 
 set -uo pipefail
@@ -53,37 +55,46 @@ if step build-kernel-ours "$HERE/build-kernel.sh" ours &&
 	"$HERE/kernel-checks.sh" > "$RES/kernel-checks.tap"
 	tail -n 1 "$RES/kernel-checks.tap"
 
+	# boot [XEN_OPTIONS] XENBOOT_ARGS...: our dom0, with grant frames
+	# enough for the bigger dma-buf tests (Xen's default is 64).
 	boot() {
+		local xen=$1
+		shift
 		"$HERE/xenboot.py" boot --timeout "$BOOT_TIMEOUT" \
+			--xen-cmdline "gnttab_max_frames=512 $xen" \
 			--kernel "$OUT/obj-ours/arch/arm64/boot/Image" "$@"
 	}
-	boot --log "$RES/boot-regions.log"
+	boot "" --log "$RES/boot-regions.log"
 	"$HERE/xenboot.py" check "$RES/boot-regions.log" --name boot-regions \
 		--expect-regions --kunit xen_extended_regions:25 \
 		--kunit xen_unpopulated_alloc:14 --kselftest gntdev_unpopulated \
-		> "$RES/boot-regions.tap"
+		--kselftest gntdev_dmabuf > "$RES/boot-regions.tap"
 	tail -n 1 "$RES/boot-regions.tap"
 
-	boot --xen-cmdline "ext_regions=no" --log "$RES/boot-no-regions.log"
+	boot "ext_regions=no" --log "$RES/boot-no-regions.log"
 	"$HERE/xenboot.py" check "$RES/boot-no-regions.log" \
 		--name boot-no-regions --expect-no-regions \
-		--kselftest gntdev_unpopulated \
+		--kselftest gntdev_unpopulated --kselftest gntdev_dmabuf \
 		> "$RES/boot-no-regions.tap"
 	tail -n 1 "$RES/boot-no-regions.tap"
 
 	# Several regions, one of 64 MiB, which the stock allocator (128 MiB
 	# sections) cannot use: the pool must use every one of them.
-	boot --mem 2048 --dom0-mem 1600M --log "$RES/boot-small-regions.log"
+	boot "" --mem 2048 --dom0-mem 1600M --dom0-cmdline xu.tests=gntdev_unpopulated \
+		--log "$RES/boot-small-regions.log"
 	"$HERE/xenboot.py" check "$RES/boot-small-regions.log" \
 		--name boot-small-regions --expect-regions --small-region \
 		--kunit xen_unpopulated_alloc:14 --kselftest gntdev_unpopulated \
 		> "$RES/boot-small-regions.tap"
 	tail -n 1 "$RES/boot-small-regions.tap"
 
-	# RAM cost of the first grant map, ours beside stock in one run.
+	# RAM cost of the first grant map, and a 4 MiB grant DMA buffer's RAM
+	# and superpage cost: ours beside stock in one run.
 	if step build-kernel-stock "$HERE/build-kernel.sh" stock; then
 		"$HERE/bench.py" --assert-first-map > "$RES/first-map.tap"
 		tail -n 1 "$RES/first-map.tap"
+		"$HERE/bench.py" --assert-dmabuf > "$RES/dmabuf.tap"
+		tail -n 1 "$RES/dmabuf.tap"
 	fi
 
 	# Last: it steps the ours tree through the series, then restores it.

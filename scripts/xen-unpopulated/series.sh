@@ -33,10 +33,26 @@ WORK=$OUT/git
 rm -rf "$WORK" "$OUT"/*.patch
 mkdir -p "$WORK"
 
+# Authors come from the patches' own Signed-off-by lines and dates from
+# the repository's last commit, so the series is the same on any machine.
+SERIES_DATE=$(git -C "$REPO" log -1 --format=%cI 2>/dev/null || date -Iseconds)
+export GIT_AUTHOR_DATE=$SERIES_DATE GIT_COMMITTER_DATE=$SERIES_DATE
+export GIT_AUTHOR_NAME=xen-unpopulated GIT_AUTHOR_EMAIL=xen-unpopulated@example.org
+export GIT_COMMITTER_NAME=$GIT_AUTHOR_NAME GIT_COMMITTER_EMAIL=$GIT_AUTHOR_EMAIL
+
 git_w() {
-	git -C "$WORK" -c user.name="$(git -C "$REPO" config user.name || echo xen-unpopulated)" \
-		-c user.email="$(git -C "$REPO" config user.email || echo xen-unpopulated@example.org)" \
-		-c core.autocrlf=false "$@"
+	git -C "$WORK" -c core.autocrlf=false -c user.useConfigOnly=false "$@"
+}
+
+# set_author MESSAGE: the first Signed-off-by of MESSAGE becomes the author
+set_author() {
+	local sob
+	sob=$(sed -n 's/^Signed-off-by: \(.*\) <\(.*\)>$/\1\t\2/p' "$1" | head -n 1)
+	[ -n "$sob" ] || { echo "series: $1: no Signed-off-by" >&2; exit 1; }
+	GIT_AUTHOR_NAME=${sob%%$'\t'*}
+	GIT_AUTHOR_EMAIL=${sob#*$'\t'}
+	GIT_COMMITTER_NAME=$GIT_AUTHOR_NAME
+	GIT_COMMITTER_EMAIL=$GIT_AUTHOR_EMAIL
 }
 
 # The baseline files that any patch modifies.
@@ -63,6 +79,7 @@ for dir in "$REPO"/patches/[0-9]*/; do
 			{ echo "series: $name: upstream.diff does not apply" >&2; exit 1; }
 	fi
 	git_w add -A
+	set_author "$dir/message"
 	git_w commit -q -F "$dir/message" ||
 		{ echo "series: $name: nothing to commit" >&2; exit 1; }
 done

@@ -94,7 +94,7 @@ def boot(args):
         # lets dom0's /init go on.
         while b"\n" in pending:
             line, pending = pending.split(b"\n", 1)
-            m = re.match(rb"^@@xenboot debug-key (\w)\r?$", line)
+            m = re.match(rb"^@@xenboot debug-key (\w)(?: \S+)?\r*$", line)
             if m:
                 time.sleep(0.5)
                 proc.stdin.write(b"\x01\x01\x01" + m.group(1))
@@ -194,6 +194,31 @@ def ktap(text):
             path = [n for _i, n in stack]
             cases.append((path[0], "/".join(path[1:] + [name]), good))
     return cases, suites
+
+
+def p2m_stats(text):
+    """Xen's 'q' p2m statistics of dom0 after each labelled debug-key marker.
+
+    Returns {label: {"1G": (n, shattered), "2M": (n, shattered), "4K": n}}.
+    """
+    stats = {}
+    label = None
+    for line in text.splitlines():
+        m = re.match(r"^@@xenboot debug-key q (\S+)", line)
+        if m:
+            label = m.group(1)
+            stats[label] = {}
+            continue
+        if label is None:
+            continue
+        m = re.search(r"\(XEN\)\s+(1G|2M) mappings: (\d+) \(shattered (\d+)\)", line)
+        if m and m.group(1) not in stats[label]:
+            stats[label][m.group(1)] = (int(m.group(2)), int(m.group(3)))
+            continue
+        m = re.search(r"\(XEN\)\s+4K mappings: (\d+)", line)
+        if m and "4K" not in stats[label]:
+            stats[label]["4K"] = int(m.group(1))
+    return stats
 
 
 def problems(text):

@@ -5,6 +5,12 @@
  *
  *   xen-unpop-bench first-map N   RAM cost of the first grant map of N pages
  *   xen-unpop-bench alloc-free K  K rounds of gntdev map+unmap of 1 page
+ *   xen-unpop-bench dmabuf N      export an N-page WC dma-buf: RAM lost
+ *                                 while alive, Xen's p2m statistics ('q')
+ *                                 before, while alive and after release
+ *   xen-unpop-bench largest-export MAX
+ *                                 largest power-of-two dma-buf <= MAX pages
+ *                                 that exports
  *
  * Free RAM is counted exactly: per-cpu vmstat deltas folded first
  * (/proc/sys/vm/stat_refresh), then the buddy allocator's free pages plus
@@ -175,11 +181,23 @@ static int first_map(unsigned int n)
 	return 0;
 }
 
+/* One gntdev map and unmap of the grants in @m: one alloc+free. */
+static void map_unmap(int gntdev, struct ioctl_gntdev_map_grant_ref *m)
+{
+	struct ioctl_gntdev_unmap_grant_ref u = { 0 };
+
+	if (ioctl(gntdev, IOCTL_GNTDEV_MAP_GRANT_REF, m))
+		die("map");
+	u.index = m->index;
+	u.count = m->count;
+	if (ioctl(gntdev, IOCTL_GNTDEV_UNMAP_GRANT_REF, &u))
+		die("unmap");
+}
+
 static int alloc_free(unsigned int rounds)
 {
 	int gntalloc = open("/dev/xen/gntalloc", O_RDWR);
 	int gntdev = open("/dev/xen/gntdev", O_RDWR);
-	struct ioctl_gntdev_unmap_grant_ref u = { 0 };
 	struct ioctl_gntalloc_alloc_gref *a;
 	struct ioctl_gntdev_map_grant_ref *m;
 	struct timespec t0, t1;
@@ -192,28 +210,120 @@ static int alloc_free(unsigned int rounds)
 	m = map_req(a);
 
 	/* Warm up: the pool (or the balloon) holds a page from now on. */
-	for (i = 0; i < 16; i++) {
-		if (ioctl(gntdev, IOCTL_GNTDEV_MAP_GRANT_REF, m))
-			die("map");
-		u.index = m->index;
-		u.count = 1;
-		if (ioctl(gntdev, IOCTL_GNTDEV_UNMAP_GRANT_REF, &u))
-			die("unmap");
-	}
+	for (i = 0; i < 16; i++)
+		map_unmap(gntdev, m);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (i = 0; i < rounds; i++) {
-		if (ioctl(gntdev, IOCTL_GNTDEV_MAP_GRANT_REF, m))
-			die("map");
-		u.index = m->index;
-		u.count = 1;
-		if (ioctl(gntdev, IOCTL_GNTDEV_UNMAP_GRANT_REF, &u))
-			die("unmap");
-	}
+	for (i = 0; i < rounds; i++)
+		map_unmap(gntdev, m);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	s = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 	printf("bench alloc_free_rounds %u\n", rounds);
 	printf("bench alloc_free_seconds %.6f\n", s);
 	printf("bench alloc_free_per_second %.0f\n", rounds / s);
+	return 0;
+}
+
+/*
+ * Ask the harness to press a Xen debug key on the serial line; it sends a
+ * newline to dom0 when Xen is done, which ends the wait.
+ */
+static void xen_debug_key(char key, const char *label)
+{
+	char line[64];
+
+	printf("@@xenboot debug-key %c %s\n", key, label);
+	fflush(stdout);
+	if (!fgets(line, sizeof(line), stdin))
+		die("debug key");
+}
+
+/* Export @n pages as a WC dma-buf from a few refs used in turn; fd or -1. */
+static int export_dmabuf(int gntdev, const struct ioctl_gntalloc_alloc_gref *a,
+			 unsigned int n)
+{
+	struct ioctl_gntdev_dmabuf_exp_from_refs *e;
+	unsigned int i;
+	int fd = -1;
+
+	e = calloc(1, sizeof(*e) + n * sizeof(e->refs[0]));
+	if (!e)
+		die("calloc");
+	e->flags = GNTDEV_DMA_FLAG_WC;
+	e->count = n;
+	e->domid = 0;
+	for (i = 0; i < n; i++)
+		e->refs[i] = a->gref_ids[i % a->count];
+	if (!ioctl(gntdev, IOCTL_GNTDEV_DMABUF_EXP_FROM_REFS, e))
+		fd = e->fd;
+	free(e);
+	return fd;
+}
+
+static void release_dmabuf(int gntdev, int fd)
+{
+	struct ioctl_gntdev_dmabuf_exp_wait_released w = { 0 };
+
+	close(fd);
+	w.fd = fd;
+	w.wait_to_ms = 5000;
+	if (ioctl(gntdev, IOCTL_GNTDEV_DMABUF_EXP_WAIT_RELEASED, &w) &&
+	    errno != ENOENT)
+		die("wait released");
+}
+
+static int dmabuf(unsigned int n)
+{
+	int gntalloc = open("/dev/xen/gntalloc", O_RDWR);
+	int gntdev = open("/dev/xen/gntdev", O_RDWR);
+	struct ioctl_gntalloc_alloc_gref *a;
+	long before, alive, after, noise;
+	int fd;
+
+	if (gntalloc < 0 || gntdev < 0)
+		die("open");
+	a = grant(gntalloc, n < 4096 ? n : 4096);
+
+	xen_debug_key('q', "before");
+	before = settled_free_ram_kb(&noise);
+	fd = export_dmabuf(gntdev, a, n);
+	printf("bench dmabuf_pages %u\n", n);
+	printf("bench dmabuf_exported %d\n", fd >= 0);
+	if (fd < 0) {
+		printf("bench dmabuf_errno %d\n", errno);
+		return 0;
+	}
+	alive = settled_free_ram_kb(&noise);
+	xen_debug_key('q', "alive");
+	release_dmabuf(gntdev, fd);
+	after = settled_free_ram_kb(&noise);
+	xen_debug_key('q', "after");
+	printf("bench dmabuf_ram_lost_alive_kb %ld\n", before - alive);
+	printf("bench dmabuf_ram_lost_after_kb %ld\n", before - after);
+	return 0;
+}
+
+static int largest_export(unsigned int max)
+{
+	int gntalloc = open("/dev/xen/gntalloc", O_RDWR);
+	int gntdev = open("/dev/xen/gntdev", O_RDWR);
+	struct ioctl_gntalloc_alloc_gref *a;
+	unsigned int n, best = 0;
+	int fd;
+
+	if (gntalloc < 0 || gntdev < 0)
+		die("open");
+	a = grant(gntalloc, 4096);
+	for (n = 1; n <= max; n *= 2) {
+		fd = export_dmabuf(gntdev, a, n);
+		if (fd < 0) {
+			printf("bench export_failed_pages %u errno %d\n", n, errno);
+			break;
+		}
+		release_dmabuf(gntdev, fd);
+		best = n;
+	}
+	printf("bench largest_export_pages %u\n", best);
+	printf("bench largest_export_mib %u\n", best / 256);
 	return 0;
 }
 
@@ -224,6 +334,11 @@ int main(int argc, char **argv)
 		return first_map(strtoul(argv[2], NULL, 0));
 	if (argc == 3 && !strcmp(argv[1], "alloc-free"))
 		return alloc_free(strtoul(argv[2], NULL, 0));
-	fprintf(stderr, "usage: %s first-map N | alloc-free ROUNDS\n", argv[0]);
+	if (argc == 3 && !strcmp(argv[1], "dmabuf"))
+		return dmabuf(strtoul(argv[2], NULL, 0));
+	if (argc == 3 && !strcmp(argv[1], "largest-export"))
+		return largest_export(strtoul(argv[2], NULL, 0));
+	fprintf(stderr, "usage: %s first-map N | alloc-free ROUNDS | dmabuf N | largest-export MAX\n",
+		argv[0]);
 	return 2;
 }

@@ -24,54 +24,12 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-/* The uapi gntdev header uses the hypervisor's own type names. */
-typedef uint32_t grant_ref_t;
-typedef uint16_t domid_t;
-
-#include <xen/gntalloc.h>
-#include <xen/gntdev.h>
-
 #include "../kselftest_harness.h"
-
-#define STATS	"/sys/kernel/debug/xen/unpopulated/stats"
-#define PAGE	4096UL
-
-/* One counter from the allocator's debugfs stats, or -1. */
-static long unpop_stat(const char *key)
-{
-	char line[128], name[64];
-	long val, found = -1;
-	FILE *f = fopen(STATS, "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%63s %ld", name, &val) == 2 &&
-		    !strcmp(name, key))
-			found = val;
-	fclose(f);
-	return found;
-}
+#include "unpopulated.h"
 
 static long pages_in_use(void)
 {
 	return unpop_stat("pages_in_use");
-}
-
-/* Does the allocator have a resource to carve pages from? */
-static int have_pool(void)
-{
-	char line[128];
-	int pool = 0;
-	FILE *f = fopen(STATS, "r");
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "resource ", 9))
-			pool = strcmp(line + 9, "none\n") != 0;
-	fclose(f);
-	return pool;
 }
 
 static uint64_t pattern(unsigned int page, unsigned int word, uint64_t seed)
@@ -123,8 +81,8 @@ FIXTURE_SETUP(grant)
 {
 	unsigned int n = variant->pages;
 
-	if (access(STATS, R_OK))
-		SKIP(return, "no %s (debugfs, CONFIG_XEN_UNPOPULATED_ALLOC)", STATS);
+	if (access(UNPOP_STATS, R_OK))
+		SKIP(return, "no %s", UNPOP_STATS);
 	self->gntalloc = open("/dev/xen/gntalloc", O_RDWR);
 	if (self->gntalloc < 0)
 		SKIP(return, "no /dev/xen/gntalloc: %s", strerror(errno));
@@ -171,7 +129,7 @@ TEST_F(grant, map_and_unmap)
 	struct ioctl_gntdev_map_grant_ref *map;
 	struct ioctl_gntdev_unmap_grant_ref unmap = { 0 };
 	long in_use, fallback, fallback_in_use;
-	int pool = have_pool();
+	int pool = unpop_have_pool();
 	void *dst;
 
 	fill(self->src, n, 0x5eed0000cafe0000ULL);

@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Grant DMA buffers (gntdev dma-buf export) on unpopulated pages, and the
+ * RAM fallback.
+ *
+ * The domain grants its own pages with /dev/xen/gntalloc, exports them
+ * as a dma-buf with IOCTL_GNTDEV_DMABUF_EXP_FROM_REFS, imports that
+ * dma-buf back as grant references (IOCTL_GNTDEV_DMABUF_IMP_TO_REFS) and
+ * maps those through gntdev: the data must cross both ways.  The
+ * allocator's counters (debugfs xen/unpopulated/stats) say which path
+ * backed the buffer, and must return to where they were after release.
+ *
+ * grant_table.dma_unpopulated=N forces the RAM path, which without CMA
+ * cannot provide buffers of more than a few MiB: there the bigger
+ * variants must fail with ENOMEM, as they do on a stock kernel.
+ *
+ * Grant references are scarce: Xen 4.17 gives an Arm dom0 at most as many
+ * grant frames as its own text section holds (116 frames, 59392 refs, for
+ * Debian's build).  So a buffer is exported from at most REFS_MAX distinct
+ * refs, used in turn (a grant may be mapped up to 255 times), and the
+ * import back, which needs a fresh ref per page, runs up to IMPORT_MAX
+ * pages; the data is checked there.  Bigger buffers are still exported,
+ * counted and released.
+ *
+ * Needs: dom0, debugfs, and Xen's gnttab_max_frames above its default of
+ * 64 for the bigger variants.
+ */
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "../kselftest_harness.h"
+#include "unpopulated.h"
+
+#define KNOB	"/sys/module/grant_table/parameters/dma_unpopulated"
+/* Largest buffer the RAM path gives without CMA (4 MiB). */
+#define RAM_PATH_MAX_PAGES	1024
+/* Distinct grant refs a buffer is exported from. */
+#define REFS_MAX		4096
+/* Largest buffer imported back as refs, one a page. */
+#define IMPORT_MAX		16384
+
+static int set_knob(int on)
+{
+	int fd = open(KNOB, O_WRONLY), ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, on ? "Y" : "N", 1) == 1;
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+static uint64_t pattern(unsigned int page, unsigned int word, uint64_t seed)
+{
+	return seed ^ ((uint64_t)page << 32) ^ word;
+}
+
+/*
+ * Touch a few words a page: enough to tell pages apart, fast under TCG.
+ * Page p of a buffer shows granted page p % @refs.
+ */
+static void fill(uint64_t *w, unsigned int pages, unsigned int refs,
+		 uint64_t seed)
+{
+	unsigned int p, i;
+
+	for (p = 0; p < pages; p++)
+		for (i = 0; i < PAGE / 8; i += 127)
+			w[p * (PAGE / 8) + i] = pattern(p % refs, i, seed);
+}
+
+static long check(const uint64_t *w, unsigned int pages,
+		  unsigned int refs, uint64_t seed)
+{
+	unsigned int p, i;
+
+	for (p = 0; p < pages; p++)
+		for (i = 0; i < PAGE / 8; i += 127)
+			if (w[p * (PAGE / 8) + i] != pattern(p % refs, i, seed))
+				return (long)p * (PAGE / 8) + i;
+	return -1;
+}
+
+FIXTURE(dmabuf) {
+	int gntalloc;
+	int gntdev;
+	struct ioctl_gntalloc_alloc_gref *alloc;
+	uint64_t *src;
+	unsigned int refs;
+	int forced_ram;
+};
+
+FIXTURE_VARIANT(dmabuf) {
+	unsigned int pages;
+	unsigned int flags;
+	int force_ram;
+};
+
+FIXTURE_VARIANT_ADD(dmabuf, wc_1) {
+	.pages = 1, .flags = GNTDEV_DMA_FLAG_WC,
+};
+
+FIXTURE_VARIANT_ADD(dmabuf, wc_16) {
+	.pages = 16, .flags = GNTDEV_DMA_FLAG_WC,
+};
+
+FIXTURE_VARIANT_ADD(dmabuf, wc_1024) {
+	.pages = 1024, .flags = GNTDEV_DMA_FLAG_WC,
+};
+
+FIXTURE_VARIANT_ADD(dmabuf, wc_16384) {
+	.pages = 16384, .flags = GNTDEV_DMA_FLAG_WC,
+};
+
+FIXTURE_VARIANT_ADD(dmabuf, wc_65536) {
+	.pages = 65536, .flags = GNTDEV_DMA_FLAG_WC,
+};
+
+FIXTURE_VARIANT_ADD(dmabuf, coherent_1) {
+	.pages = 1, .flags = GNTDEV_DMA_FLAG_COHERENT,
+};
+
+FIXTURE_VARIANT_ADD(dmabuf, coherent_16) {
+	.pages = 16, .flags = GNTDEV_DMA_FLAG_COHERENT,
+};
+
+FIXTURE_VARIANT_ADD(dmabuf, coherent_1024) {
+	.pages = 1024, .flags = GNTDEV_DMA_FLAG_COHERENT,
+};
+
+FIXTURE_VARIANT_ADD(dmabuf, coherent_16384) {
+	.pages = 16384, .flags = GNTDEV_DMA_FLAG_COHERENT,
+};
+
+FIXTURE_VARIANT_ADD(dmabuf, coherent_65536) {
+	.pages = 65536, .flags = GNTDEV_DMA_FLAG_COHERENT,
+};
+
+FIXTURE_VARIANT_ADD(dmabuf, ram_wc_1) {
+	.pages = 1, .flags = GNTDEV_DMA_FLAG_WC, .force_ram = 1,
+};
+
+FIXTURE_VARIANT_ADD(dmabuf, ram_wc_16) {
+	.pages = 16, .flags = GNTDEV_DMA_FLAG_WC, .force_ram = 1,
+};
+
+FIXTURE_VARIANT_ADD(dmabuf, ram_wc_1024) {
+	.pages = 1024, .flags = GNTDEV_DMA_FLAG_WC, .force_ram = 1,
+};
+
+FIXTURE_VARIANT_ADD(dmabuf, ram_wc_16384) {
+	.pages = 16384, .flags = GNTDEV_DMA_FLAG_WC, .force_ram = 1,
+};
+
+FIXTURE_VARIANT_ADD(dmabuf, ram_coherent_1) {
+	.pages = 1, .flags = GNTDEV_DMA_FLAG_COHERENT, .force_ram = 1,
+};
+
+FIXTURE_VARIANT_ADD(dmabuf, ram_coherent_1024) {
+	.pages = 1024, .flags = GNTDEV_DMA_FLAG_COHERENT, .force_ram = 1,
+};
+
+FIXTURE_VARIANT_ADD(dmabuf, ram_coherent_16384) {
+	.pages = 16384, .flags = GNTDEV_DMA_FLAG_COHERENT, .force_ram = 1,
+};
+
+FIXTURE_SETUP(dmabuf)
+{
+	unsigned int n = variant->pages;
+
+	self->gntalloc = -1;
+	self->gntdev = -1;
+	if (access(UNPOP_STATS, R_OK))
+		SKIP(return, "no %s", UNPOP_STATS);
+	if (variant->force_ram) {
+		ASSERT_EQ(0, set_knob(0)) {
+			TH_LOG("cannot write %s", KNOB);
+		}
+		self->forced_ram = 1;
+	}
+	self->gntalloc = open("/dev/xen/gntalloc", O_RDWR);
+	ASSERT_LE(0, self->gntalloc);
+	self->gntdev = open("/dev/xen/gntdev", O_RDWR);
+	ASSERT_LE(0, self->gntdev);
+
+	self->refs = n < REFS_MAX ? n : REFS_MAX;
+	self->alloc = calloc(1, sizeof(*self->alloc) +
+			     self->refs * sizeof(uint32_t));
+	ASSERT_NE(NULL, self->alloc);
+	self->alloc->domid = 0;
+	self->alloc->flags = GNTALLOC_FLAG_WRITABLE;
+	self->alloc->count = self->refs;
+	ASSERT_EQ(0, ioctl(self->gntalloc, IOCTL_GNTALLOC_ALLOC_GREF,
+			   self->alloc)) {
+		TH_LOG("gntalloc of %u pages: %s", self->refs, strerror(errno));
+	}
+	self->src = mmap(NULL, self->refs * PAGE, PROT_READ | PROT_WRITE,
+			 MAP_SHARED, self->gntalloc, self->alloc->index);
+	ASSERT_NE(MAP_FAILED, self->src);
+}
+
+FIXTURE_TEARDOWN(dmabuf)
+{
+	struct ioctl_gntalloc_dealloc_gref dealloc = { 0 };
+
+	if (self->forced_ram)
+		set_knob(1);
+	if (self->src && self->src != MAP_FAILED)
+		munmap(self->src, self->refs * PAGE);
+	if (self->alloc && self->gntalloc >= 0 && self->src != MAP_FAILED) {
+		dealloc.index = self->alloc->index;
+		dealloc.count = self->alloc->count;
+		ioctl(self->gntalloc, IOCTL_GNTALLOC_DEALLOC_GREF, &dealloc);
+	}
+	free(self->alloc);
+	if (self->gntdev >= 0)
+		close(self->gntdev);
+	if (self->gntalloc >= 0)
+		close(self->gntalloc);
+}
+
+TEST_F_TIMEOUT(dmabuf, export_import_release, 300)
+{
+	unsigned int n = variant->pages, i;
+	int unpopulated = unpop_have_pool() && !variant->force_ram;
+	struct ioctl_gntdev_dmabuf_exp_from_refs *exp;
+	struct ioctl_gntdev_dmabuf_imp_to_refs *imp;
+	struct ioctl_gntdev_dmabuf_imp_release rel = { 0 };
+	struct ioctl_gntdev_dmabuf_exp_wait_released wait = { 0 };
+	struct ioctl_gntdev_map_grant_ref *map;
+	struct ioctl_gntdev_unmap_grant_ref unmap = { 0 };
+	long runs, run_pages, in_use;
+	uint64_t *dst;
+	int ret;
+
+	fill(self->src, self->refs, self->refs, 0x5eed0000d0d00000ULL);
+	runs = unpop_stat("contiguous_runs");
+	run_pages = unpop_stat("contiguous_pages");
+	in_use = unpop_stat("pages_in_use");
+	ASSERT_LE(0, runs);
+	TH_LOG("%u pages, expected on %s", n,
+	       unpopulated ? "unpopulated pages" : "RAM");
+
+	exp = calloc(1, sizeof(*exp) + n * sizeof(exp->refs[0]));
+	ASSERT_NE(NULL, exp);
+	exp->flags = variant->flags;
+	exp->count = n;
+	exp->domid = 0;
+	for (i = 0; i < n; i++)
+		exp->refs[i] = self->alloc->gref_ids[i % self->refs];
+	ret = ioctl(self->gntdev, IOCTL_GNTDEV_DMABUF_EXP_FROM_REFS, exp);
+
+	if (!unpopulated && n > RAM_PATH_MAX_PAGES) {
+		/* The RAM path has no contiguous RAM that big. */
+		EXPECT_EQ(-1, ret);
+		EXPECT_EQ(ENOMEM, errno);
+		EXPECT_EQ(runs, unpop_stat("contiguous_runs"));
+		free(exp);
+		return;
+	}
+	ASSERT_EQ(0, ret) {
+		TH_LOG("export of %u pages: %s", n, strerror(errno));
+	}
+	if (unpopulated) {
+		EXPECT_EQ(runs + 1, unpop_stat("contiguous_runs"));
+		EXPECT_EQ(run_pages + n, unpop_stat("contiguous_pages"));
+	} else {
+		EXPECT_EQ(runs, unpop_stat("contiguous_runs"));
+	}
+
+	/* Import the dma-buf back as grants, map them, check the data. */
+	if (n <= IMPORT_MAX) {
+		imp = calloc(1, sizeof(*imp) + n * sizeof(imp->refs[0]));
+		ASSERT_NE(NULL, imp);
+		imp->fd = exp->fd;
+		imp->count = n;
+		imp->domid = 0;
+		ASSERT_EQ(0, ioctl(self->gntdev,
+				   IOCTL_GNTDEV_DMABUF_IMP_TO_REFS, imp)) {
+			TH_LOG("import of %u pages: %s", n, strerror(errno));
+		}
+		map = calloc(1, sizeof(*map) + n * sizeof(map->refs[0]));
+		ASSERT_NE(NULL, map);
+		map->count = n;
+		for (i = 0; i < n; i++) {
+			map->refs[i].domid = 0;
+			map->refs[i].ref = imp->refs[i];
+		}
+		ASSERT_EQ(0, ioctl(self->gntdev, IOCTL_GNTDEV_MAP_GRANT_REF,
+				   map));
+		dst = mmap(NULL, n * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+			   self->gntdev, map->index);
+		ASSERT_NE(MAP_FAILED, dst);
+		EXPECT_EQ(-1, check(dst, n, self->refs, 0x5eed0000d0d00000ULL));
+		fill(dst, n, self->refs, 0xfeed0000f00d0000ULL);
+		EXPECT_EQ(-1, check(self->src, self->refs, self->refs,
+				    0xfeed0000f00d0000ULL));
+
+		EXPECT_EQ(0, munmap(dst, n * PAGE));
+		unmap.index = map->index;
+		unmap.count = n;
+		EXPECT_EQ(0, ioctl(self->gntdev, IOCTL_GNTDEV_UNMAP_GRANT_REF,
+				   &unmap));
+		rel.fd = exp->fd;
+		EXPECT_EQ(0, ioctl(self->gntdev,
+				   IOCTL_GNTDEV_DMABUF_IMP_RELEASE, &rel));
+		free(map);
+		free(imp);
+	} else {
+		TH_LOG("not imported: %u refs more than dom0's grant table holds",
+		       n);
+	}
+
+	/* Release the export and wait for it to be gone. */
+	EXPECT_EQ(0, close(exp->fd));
+	wait.fd = exp->fd;
+	wait.wait_to_ms = 5000;
+	ret = ioctl(self->gntdev, IOCTL_GNTDEV_DMABUF_EXP_WAIT_RELEASED, &wait);
+	EXPECT_TRUE(ret == 0 || errno == ENOENT) {
+		TH_LOG("wait for release: %s", strerror(errno));
+	}
+
+	/* Everything went back. */
+	EXPECT_EQ(runs, unpop_stat("contiguous_runs"));
+	EXPECT_EQ(run_pages, unpop_stat("contiguous_pages"));
+	EXPECT_EQ(in_use, unpop_stat("pages_in_use"));
+	free(exp);
+}
+
+TEST_HARNESS_MAIN

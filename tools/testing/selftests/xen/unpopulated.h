@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the Xen kselftests share: the uapi headers, and the unpopulated
+ * allocator's counters in debugfs.
+ */
+#ifndef __SELFTESTS_XEN_UNPOPULATED_H
+#define __SELFTESTS_XEN_UNPOPULATED_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+/* The uapi gntdev header uses the hypervisor's own type names. */
+typedef uint32_t grant_ref_t;
+typedef uint16_t domid_t;
+
+#include <xen/gntalloc.h>
+#include <xen/gntdev.h>
+
+#define UNPOP_STATS	"/sys/kernel/debug/xen/unpopulated/stats"
+#define PAGE		4096UL
+
+/* One counter from xen/unpopulated/stats, or -1. */
+static inline long unpop_stat(const char *key)
+{
+	char line[128], name[64];
+	long val, found = -1;
+	FILE *f = fopen(UNPOP_STATS, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %ld", name, &val) == 2 &&
+		    !strcmp(name, key))
+			found = val;
+	fclose(f);
+	return found;
+}
+
+/* Does the allocator have a resource to carve pages from? */
+static inline int unpop_have_pool(void)
+{
+	char line[128];
+	int pool = 0;
+	FILE *f = fopen(UNPOP_STATS, "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "resource ", 9))
+			pool = strcmp(line + 9, "none\n") != 0;
+	fclose(f);
+	return pool;
+}
+
+#endif /* __SELFTESTS_XEN_UNPOPULATED_H */
