@@ -13,7 +13,8 @@
  * Chunks start at one subsection (2 MiB with 4 KiB pages, whose struct
  * pages cost 32 KiB of RAM) and double up to a section, so a first grant
  * map is cheap and a busy pool has few chunks.  Chunks that become wholly
- * free are handed back, off the hot path, beyond a small reserve.
+ * free are handed back, off the hot path, but for a reserve of one
+ * subsection-sized chunk.
  *
  * When there is no Xen resource, or the space is exhausted or too
  * fragmented, single pages fall back to ballooned RAM page by page; the
@@ -241,10 +242,14 @@ fail:
 	return NULL;
 }
 
+/* Mark @nr pages from @idx in use, with xen_unpop_lock held. */
 static struct page *xen_unpop_take(struct xen_unpop_chunk *chunk,
 				   unsigned int idx, unsigned int nr)
 {
-	bitmap_set(chunk->used, idx, nr);
+	if (nr == 1)
+		__set_bit(idx, chunk->used);
+	else
+		bitmap_set(chunk->used, idx, nr);
 	chunk->nr_free -= nr;
 	chunk->hint = idx + nr < chunk->nr_pages ? idx + nr : 0;
 	xen_unpop_stats.pages_free -= nr;
@@ -259,13 +264,16 @@ static unsigned int xen_unpop_take_pages(unsigned int nr, struct page **pages)
 
 	list_for_each_entry(chunk, &xen_unpop_chunks, list) {
 		while (got < nr && chunk->nr_free) {
-			unsigned long idx;
+			unsigned long idx = chunk->hint;
 
-			idx = find_next_zero_bit(chunk->used, chunk->nr_pages,
-						 chunk->hint);
-			if (idx >= chunk->nr_pages)
-				idx = find_first_zero_bit(chunk->used,
-							  chunk->nr_pages);
+			/* The hint is often the page freed last: no search. */
+			if (test_bit(idx, chunk->used)) {
+				idx = find_next_zero_bit(chunk->used,
+							 chunk->nr_pages, idx);
+				if (idx >= chunk->nr_pages)
+					idx = find_first_zero_bit(chunk->used,
+								  chunk->nr_pages);
+			}
 			pages[got++] = xen_unpop_take(chunk, idx, 1);
 		}
 		if (got == nr)
@@ -287,21 +295,41 @@ static unsigned int xen_unpop_take_pages(unsigned int nr, struct page **pages)
 	return got;
 }
 
-/* Put one page back, with xen_unpop_lock held. */
-static void xen_unpop_put(struct page *page)
+/*
+ * Put one page back, with xen_unpop_lock held.  The next single page is
+ * looked for there first, so a page freed and allocated again costs no
+ * search.  Returns true if the chunk became wholly free.
+ */
+static bool xen_unpop_put(struct page *page)
 {
 	struct xen_unpop_chunk *chunk = xen_unpop_chunk_of(page);
 	unsigned long idx = page_to_pfn(page) - chunk->first_pfn;
 
 	if (WARN_ON_ONCE(idx >= chunk->nr_pages ||
 			 !test_bit(idx, chunk->used)))
-		return;
-	clear_bit(idx, chunk->used);
+		return false;
+	__clear_bit(idx, chunk->used);
+	chunk->hint = idx;
 	chunk->nr_free++;
 	xen_unpop_stats.pages_free++;
+	return chunk->nr_free == chunk->nr_pages;
 }
 
-/* Is there a wholly free chunk beyond the reserve?  Lock held. */
+/*
+ * Should this wholly free chunk go back?  Yes if it is bigger than the
+ * reserve (a big idle chunk holds struct pages and address space that a
+ * bigger run may need), or if the pool keeps its reserve without it.
+ * Lock held.
+ */
+static bool xen_unpop_chunk_spare(const struct xen_unpop_chunk *chunk)
+{
+	return chunk->nr_free == chunk->nr_pages &&
+	       (chunk->nr_pages > XEN_UNPOP_RESERVE_PAGES ||
+		xen_unpop_stats.pages_free - chunk->nr_pages >=
+		XEN_UNPOP_RESERVE_PAGES);
+}
+
+/* Is there a spare chunk to hand back?  Lock held. */
 static bool xen_unpop_handback_due(void)
 {
 	struct xen_unpop_chunk *chunk;
@@ -309,17 +337,14 @@ static bool xen_unpop_handback_due(void)
 	if (!xen_unpop_can_hand_back())
 		return false;
 	list_for_each_entry(chunk, &xen_unpop_chunks, list)
-		if (chunk->nr_free == chunk->nr_pages &&
-		    xen_unpop_stats.pages_free - chunk->nr_pages >=
-		    XEN_UNPOP_RESERVE_PAGES)
+		if (xen_unpop_chunk_spare(chunk))
 			return true;
 	return false;
 }
 
 /*
- * Unmap and release wholly free chunks while the pool keeps at least
- * XEN_UNPOP_RESERVE_PAGES free pages.  Returns the number of chunks
- * handed back.
+ * Unmap and release spare chunks: wholly free ones, but for a reserve of
+ * one small chunk.  Returns the number of chunks handed back.
  */
 static unsigned int xen_unpop_hand_back(void)
 {
@@ -329,12 +354,10 @@ static unsigned int xen_unpop_hand_back(void)
 
 	mutex_lock(&xen_unpop_lock);
 	if (xen_unpop_can_hand_back()) {
-		/* Newest first: the oldest chunk is the reserve. */
+		/* Newest first: the oldest small chunk is the reserve. */
 		list_for_each_entry_safe_reverse(chunk, tmp, &xen_unpop_chunks,
 						 list) {
-			if (chunk->nr_free != chunk->nr_pages ||
-			    xen_unpop_stats.pages_free - chunk->nr_pages <
-			    XEN_UNPOP_RESERVE_PAGES)
+			if (!xen_unpop_chunk_spare(chunk))
 				continue;
 			list_move(&chunk->list, &victims);
 			xen_unpop_stats.chunks--;
@@ -367,7 +390,7 @@ static void xen_unpop_handback_fn(struct work_struct *work)
 	xen_unpop_hand_back();
 }
 
-/* After a free, with xen_unpop_lock held. */
+/* After a free that left a chunk wholly free, with xen_unpop_lock held. */
 static void xen_unpop_maybe_hand_back(void)
 {
 	if (xen_unpop_handback_due())
@@ -439,16 +462,18 @@ EXPORT_SYMBOL(xen_alloc_unpopulated_pages);
 void xen_free_unpopulated_pages(unsigned int nr_pages, struct page **pages)
 {
 	unsigned int i, start, ballooned = 0;
+	bool emptied = false;
 
 	mutex_lock(&xen_unpop_lock);
 	for (i = 0; i < nr_pages; i++) {
 		if (xen_unpop_page(pages[i]))
-			xen_unpop_put(pages[i]);
+			emptied |= xen_unpop_put(pages[i]);
 		else
 			ballooned++;
 	}
 	xen_unpop_stats.fallback_pages_in_use -= ballooned;
-	xen_unpop_maybe_hand_back();
+	if (emptied)
+		xen_unpop_maybe_hand_back();
 	mutex_unlock(&xen_unpop_lock);
 
 	/* Hand runs of ballooned pages back in place, without copying. */
@@ -537,16 +562,18 @@ EXPORT_SYMBOL(xen_alloc_unpopulated_contiguous_pages);
 void xen_free_unpopulated_contiguous_pages(unsigned int nr_pages,
 					   struct page **pages)
 {
+	bool emptied = false;
 	unsigned int i;
 
 	if (!nr_pages)
 		return;
 	mutex_lock(&xen_unpop_lock);
 	for (i = 0; i < nr_pages; i++)
-		xen_unpop_put(pages[i]);
+		emptied |= xen_unpop_put(pages[i]);
 	xen_unpop_stats.contiguous_runs--;
 	xen_unpop_stats.contiguous_pages -= nr_pages;
-	xen_unpop_maybe_hand_back();
+	if (emptied)
+		xen_unpop_maybe_hand_back();
 	mutex_unlock(&xen_unpop_lock);
 }
 EXPORT_SYMBOL(xen_free_unpopulated_contiguous_pages);
