@@ -62,7 +62,8 @@ initramfs: baseline
 
 run: $(if $(filter stock,$(KERNEL)),stock,kernel) initramfs
 	@mkdir -p $(RES)
-	@$(BOOT) --kernel $(call IMAGE,$(KERNEL)) --xen-cmdline "$(XEN_CMDLINE)" \
+	@$(BOOT) --kernel $(call IMAGE,$(KERNEL)) \
+		--xen-cmdline "gnttab_max_frames=512 $(XEN_CMDLINE)" \
 		--log $(RES)/run-$(KERNEL).log
 	@$(S)/xenboot.py show $(RES)/run-$(KERNEL).log
 	@echo "console log: $(RES)/run-$(KERNEL).log"

@@ -387,6 +387,15 @@ def show(args):
     print("xen-extregions on /sys/firmware/fdt in dom0:")
     for line in sec.get("extregions-tool", (["  (not run)"], 0))[0]:
         print("  " + line)
+    print("Unpopulated pool after the tests (debugfs xen/unpopulated/):")
+    for name in ("unpopulated-stats", "unpopulated-chunks"):
+        for line in sec.get(name, (["  (not present)"], 0))[0]:
+            print("  " + line)
+    for name, (lines, rc) in sorted(sec.items()):
+        if name.startswith("kselftest-"):
+            tap = [l for l in lines if TAP_RE.match(l)]
+            good = [l for l in tap if l.startswith("ok")]
+            print("%s: %d of %d ok" % (name, len(good), len(tap)))
     cases, suites = ktap(text)
     for suite, good in suites:
         n = len([c for c in cases if c[0] == suite])

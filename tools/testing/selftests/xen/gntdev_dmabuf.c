@@ -210,22 +210,10 @@ FIXTURE_SETUP(dmabuf)
 
 FIXTURE_TEARDOWN(dmabuf)
 {
-	struct ioctl_gntalloc_dealloc_gref dealloc = { 0 };
-
 	if (self->forced_ram)
 		set_knob(1);
-	if (self->src && self->src != MAP_FAILED)
-		munmap(self->src, self->refs * PAGE);
-	if (self->alloc && self->gntalloc >= 0 && self->src != MAP_FAILED) {
-		dealloc.index = self->alloc->index;
-		dealloc.count = self->alloc->count;
-		ioctl(self->gntalloc, IOCTL_GNTALLOC_DEALLOC_GREF, &dealloc);
-	}
-	free(self->alloc);
-	if (self->gntdev >= 0)
-		close(self->gntdev);
-	if (self->gntalloc >= 0)
-		close(self->gntalloc);
+	unpop_release_grants(self->gntalloc, self->gntdev, self->alloc,
+			     self->src, self->refs * PAGE);
 }
 
 TEST_F_TIMEOUT(dmabuf, export_import_release, 300)

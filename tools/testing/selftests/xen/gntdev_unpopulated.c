@@ -81,6 +81,8 @@ FIXTURE_SETUP(grant)
 {
 	unsigned int n = variant->pages;
 
+	self->gntalloc = -1;
+	self->gntdev = -1;
 	if (access(UNPOP_STATS, R_OK))
 		SKIP(return, "no %s", UNPOP_STATS);
 	self->gntalloc = open("/dev/xen/gntalloc", O_RDWR);
@@ -107,20 +109,8 @@ FIXTURE_SETUP(grant)
 
 FIXTURE_TEARDOWN(grant)
 {
-	struct ioctl_gntalloc_dealloc_gref dealloc = { 0 };
-
-	if (self->src && self->src != MAP_FAILED)
-		munmap(self->src, self->len);
-	if (self->alloc && self->gntalloc >= 0) {
-		dealloc.index = self->alloc->index;
-		dealloc.count = self->alloc->count;
-		ioctl(self->gntalloc, IOCTL_GNTALLOC_DEALLOC_GREF, &dealloc);
-	}
-	free(self->alloc);
-	if (self->gntdev >= 0)
-		close(self->gntdev);
-	if (self->gntalloc >= 0)
-		close(self->gntalloc);
+	unpop_release_grants(self->gntalloc, self->gntdev, self->alloc,
+			     self->src, self->len);
 }
 
 TEST_F(grant, map_and_unmap)

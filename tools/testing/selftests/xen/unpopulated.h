@@ -8,7 +8,11 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 /* The uapi gntdev header uses the hypervisor's own type names. */
 typedef uint32_t grant_ref_t;
@@ -51,6 +55,30 @@ static inline int unpop_have_pool(void)
 			pool = strcmp(line + 9, "none\n") != 0;
 	fclose(f);
 	return pool;
+}
+
+/*
+ * Undo a fixture: unmap the granted pages (@len bytes at @map), end the
+ * grants in @alloc, close the devices.  Each step only if it was done.
+ */
+static inline void unpop_release_grants(int gntalloc, int gntdev,
+					struct ioctl_gntalloc_alloc_gref *alloc,
+					void *map, size_t len)
+{
+	struct ioctl_gntalloc_dealloc_gref dealloc = { 0 };
+
+	if (map && map != MAP_FAILED)
+		munmap(map, len);
+	if (alloc && gntalloc >= 0) {
+		dealloc.index = alloc->index;
+		dealloc.count = alloc->count;
+		ioctl(gntalloc, IOCTL_GNTALLOC_DEALLOC_GREF, &dealloc);
+	}
+	free(alloc);
+	if (gntdev >= 0)
+		close(gntdev);
+	if (gntalloc >= 0)
+		close(gntalloc);
 }
 
 #endif /* __SELFTESTS_XEN_UNPOPULATED_H */
