@@ -184,13 +184,15 @@ def main():
         for k in KERNELS:
             _t, _s, v = run(k, "alloc-free:%d" % rounds, tag="-%d" % i, smp=1)
             rates[k].append(float(v["alloc_free_best_per_second"]))
+    # The host only ever slows a batch down: the best is the estimate.
+    best = {k: max(rates[k]) for k in KERNELS}
     med = {k: statistics.median(rates[k]) for k in KERNELS}
-    rows.append(("single-page alloc+free via gntdev map+unmap (per s, median)",
-                 "%.0f" % med["stock"], "%.0f" % med["ours"],
-                 ratio(med["ours"], med["stock"])))
-    rows.append(("  range over %d boots each" % repeat,
-                 "%.0f-%.0f" % (min(rates["stock"]), max(rates["stock"])),
-                 "%.0f-%.0f" % (min(rates["ours"]), max(rates["ours"])), ""))
+    rows.append(("single-page alloc+free via gntdev map+unmap (per s, best)",
+                 "%.0f" % best["stock"], "%.0f" % best["ours"],
+                 ratio(best["ours"], best["stock"])))
+    rows.append(("  median and range over %d boots each" % repeat,
+                 "%.0f %.0f-%.0f" % (med["stock"], min(rates["stock"]), best["stock"]),
+                 "%.0f %.0f-%.0f" % (med["ours"], min(rates["ours"]), best["ours"]), ""))
 
     # Grant DMA buffers (gntdev dma-buf export, WC).
     runs = dmabuf_cost()
@@ -250,8 +252,8 @@ def main():
     print("%-*s %12s %12s %8s" % (w, "", "stock", "ours", "ours/stock"))
     for r in rows:
         print("%-*s %12s %12s %8s" % ((w,) + tuple(str(x) for x in r)))
-    print("\nalloc+free: 1 vCPU, batches of map+unmap, best batch a boot, "
-          "median over the boots (wall clock under TCG moves with the host);")
+    print("\nalloc+free: 1 vCPU, batches of map+unmap, alternating boots; wall "
+          "clock under TCG only loses to the host, so the best batch is the figure;")
     print("first map: free RAM (buddy + per-cpu lists after stat_refresh) "
           "before and after gntdev map + mmap, -m 2048 dom0_mem=512M;")
     print("dma-buf: the same free RAM count before export and while alive, "
