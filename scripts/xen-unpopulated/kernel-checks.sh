@@ -4,8 +4,9 @@
 # Rebuild the kernel objects of our own files with W=1 and sparse (C=2:
 # check even if up to date) in the ours build tree; TAP, one line an
 # object.  An object passes when the compiler and sparse say nothing
-# about any file the series adds.  Then drivers/xen is built for an
-# x86_64 PV dom0, where the allocator's p2m paths are compiled.
+# about any file the series adds.  kernel-doc must not warn about our
+# functions.  Then drivers/xen is built for an x86_64 PV dom0, where the
+# allocator's p2m paths are compiled.
 
 set -uo pipefail
 
@@ -34,6 +35,23 @@ for o in "${OBJS[@]}"; do
 		(echo "$warn"; echo "$log" | tail -n 5) | sed 's/^/#   /'
 	fi
 done
+# kernel-doc: no warning in our files, nor about the functions the series
+# changes in upstream files.
+n=$((n + 1))
+kdoc=$(cd "$OUT/linux-ours" &&
+	perl scripts/kernel-doc -none drivers/xen/extended-regions.c \
+		drivers/xen/unpopulated-alloc.c arch/arm/xen/extended-regions.c \
+		include/xen/extended-regions.h 2>&1;
+	perl scripts/kernel-doc -none drivers/xen/grant-table.c 2>&1 |
+		grep "gnttab_dma_")
+if [ -z "$kdoc" ]; then
+	echo "ok $n - kernel-doc: no warnings on our functions"
+else
+	failed=$((failed + 1))
+	echo "not ok $n - kernel-doc: no warnings on our functions"
+	echo "$kdoc" | sed 's/^/#   /'
+fi
+
 # x86_64 with Xen PV: drivers/xen must still build, ours without a word.
 x86=$OUT/obj-x86
 mkdir -p "$x86"
