@@ -59,35 +59,19 @@ static int set_knob(int on)
 	return ok ? 0 : -1;
 }
 
-static uint64_t pattern(unsigned int page, unsigned int word, uint64_t seed)
-{
-	return seed ^ ((uint64_t)page << 32) ^ word;
-}
+/* A few words a page: enough to tell pages apart, fast under TCG. */
+#define STRIDE	127
 
-/*
- * Touch a few words a page: enough to tell pages apart, fast under TCG.
- * Page p of a buffer shows granted page p % @refs.
- */
 static void fill(uint64_t *w, unsigned int pages, unsigned int refs,
 		 uint64_t seed)
 {
-	unsigned int p, i;
-
-	for (p = 0; p < pages; p++)
-		for (i = 0; i < PAGE / 8; i += 127)
-			w[p * (PAGE / 8) + i] = pattern(p % refs, i, seed);
+	unpop_fill(w, pages, refs, STRIDE, seed);
 }
 
-static long check(const uint64_t *w, unsigned int pages,
-		  unsigned int refs, uint64_t seed)
+static long check(const uint64_t *w, unsigned int pages, unsigned int refs,
+		  uint64_t seed)
 {
-	unsigned int p, i;
-
-	for (p = 0; p < pages; p++)
-		for (i = 0; i < PAGE / 8; i += 127)
-			if (w[p * (PAGE / 8) + i] != pattern(p % refs, i, seed))
-				return (long)p * (PAGE / 8) + i;
-	return -1;
+	return unpop_check(w, pages, refs, STRIDE, seed);
 }
 
 FIXTURE(dmabuf) {

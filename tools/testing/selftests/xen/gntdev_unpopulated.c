@@ -32,32 +32,15 @@ static long pages_in_use(void)
 	return unpop_stat("pages_in_use");
 }
 
-static uint64_t pattern(unsigned int page, unsigned int word, uint64_t seed)
-{
-	return seed ^ ((uint64_t)page << 32) ^ word;
-}
-
+/* Every word of every page: the mapping must show all of it. */
 static void fill(void *buf, unsigned int pages, uint64_t seed)
 {
-	uint64_t *w = buf;
-	unsigned int p, i;
-
-	for (p = 0; p < pages; p++)
-		for (i = 0; i < PAGE / 8; i++)
-			w[p * (PAGE / 8) + i] = pattern(p, i, seed);
+	unpop_fill(buf, pages, pages, 1, seed);
 }
 
-/* Index of the first wrong word, or -1. */
 static long check(const void *buf, unsigned int pages, uint64_t seed)
 {
-	const uint64_t *w = buf;
-	unsigned int p, i;
-
-	for (p = 0; p < pages; p++)
-		for (i = 0; i < PAGE / 8; i++)
-			if (w[p * (PAGE / 8) + i] != pattern(p, i, seed))
-				return (long)p * (PAGE / 8) + i;
-	return -1;
+	return unpop_check(buf, pages, pages, 1, seed);
 }
 
 FIXTURE(grant) {

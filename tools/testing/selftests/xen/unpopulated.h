@@ -57,6 +57,43 @@ static inline int unpop_have_pool(void)
 	return pool;
 }
 
+static inline uint64_t unpop_pattern(unsigned int page, unsigned int word,
+				     uint64_t seed)
+{
+	return seed ^ ((uint64_t)page << 32) ^ word;
+}
+
+/*
+ * Write a pattern into @pages pages at @w, every @stride-th word; page p
+ * gets the pattern of page p % @refs (a buffer made of @refs grants used
+ * in turn).
+ */
+static inline void unpop_fill(uint64_t *w, unsigned int pages,
+			      unsigned int refs, unsigned int stride,
+			      uint64_t seed)
+{
+	unsigned int p, i;
+
+	for (p = 0; p < pages; p++)
+		for (i = 0; i < PAGE / 8; i += stride)
+			w[p * (PAGE / 8) + i] = unpop_pattern(p % refs, i, seed);
+}
+
+/* Index of the first word unpop_fill() did not leave there, or -1. */
+static inline long unpop_check(const uint64_t *w, unsigned int pages,
+			       unsigned int refs, unsigned int stride,
+			       uint64_t seed)
+{
+	unsigned int p, i;
+
+	for (p = 0; p < pages; p++)
+		for (i = 0; i < PAGE / 8; i += stride)
+			if (w[p * (PAGE / 8) + i] !=
+			    unpop_pattern(p % refs, i, seed))
+				return (long)p * (PAGE / 8) + i;
+	return -1;
+}
+
 /*
  * Undo a fixture: unmap the granted pages (@len bytes at @map), end the
  * grants in @alloc, close the devices.  Each step only if it was done.
