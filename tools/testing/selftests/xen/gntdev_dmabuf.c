@@ -78,7 +78,7 @@ FIXTURE(dmabuf) {
 	int gntalloc;
 	int gntdev;
 	struct ioctl_gntalloc_alloc_gref *alloc;
-	uint64_t *src;
+	void *src;
 	unsigned int refs;
 	int forced_ram;
 };
@@ -177,19 +177,10 @@ FIXTURE_SETUP(dmabuf)
 	ASSERT_LE(0, self->gntdev);
 
 	self->refs = n < REFS_MAX ? n : REFS_MAX;
-	self->alloc = calloc(1, sizeof(*self->alloc) +
-			     self->refs * sizeof(uint32_t));
-	ASSERT_NE(NULL, self->alloc);
-	self->alloc->domid = 0;
-	self->alloc->flags = GNTALLOC_FLAG_WRITABLE;
-	self->alloc->count = self->refs;
-	ASSERT_EQ(0, ioctl(self->gntalloc, IOCTL_GNTALLOC_ALLOC_GREF,
-			   self->alloc)) {
+	self->alloc = unpop_grant_own(self->gntalloc, self->refs, &self->src);
+	ASSERT_NE(NULL, self->alloc) {
 		TH_LOG("gntalloc of %u pages: %s", self->refs, strerror(errno));
 	}
-	self->src = mmap(NULL, self->refs * PAGE, PROT_READ | PROT_WRITE,
-			 MAP_SHARED, self->gntalloc, self->alloc->index);
-	ASSERT_NE(MAP_FAILED, self->src);
 }
 
 FIXTURE_TEARDOWN(dmabuf)

@@ -75,19 +75,11 @@ FIXTURE_SETUP(grant)
 	ASSERT_LE(0, self->gntdev);
 
 	self->len = n * PAGE;
-	self->alloc = calloc(1, sizeof(*self->alloc) + n * sizeof(uint32_t));
-	ASSERT_NE(NULL, self->alloc);
-	self->alloc->domid = 0;
-	self->alloc->flags = GNTALLOC_FLAG_WRITABLE;
-	self->alloc->count = n;
-	ASSERT_EQ(0, ioctl(self->gntalloc, IOCTL_GNTALLOC_ALLOC_GREF,
-			   self->alloc)) {
+	self->alloc = unpop_grant_own(self->gntalloc, n, &self->src);
+	ASSERT_NE(NULL, self->alloc) {
 		TH_LOG("gntalloc of %u pages: %s (xen_gntalloc.limit?)", n,
 		       strerror(errno));
 	}
-	self->src = mmap(NULL, self->len, PROT_READ | PROT_WRITE, MAP_SHARED,
-			 self->gntalloc, self->alloc->index);
-	ASSERT_NE(MAP_FAILED, self->src);
 }
 
 FIXTURE_TEARDOWN(grant)

@@ -95,6 +95,42 @@ static inline long unpop_check(const uint64_t *w, unsigned int pages,
 }
 
 /*
+ * Grant @count of our own pages to ourselves (domain 0) with @gntalloc,
+ * writable, and map them at *@map.  Returns the request, which holds the
+ * grant references, or NULL with errno set and nothing left behind.
+ */
+static inline struct ioctl_gntalloc_alloc_gref *
+unpop_grant_own(int gntalloc, unsigned int count, void **map)
+{
+	struct ioctl_gntalloc_dealloc_gref dealloc = { 0 };
+	struct ioctl_gntalloc_alloc_gref *alloc;
+	int err;
+
+	alloc = calloc(1, sizeof(*alloc) + count * sizeof(alloc->gref_ids[0]));
+	if (!alloc)
+		return NULL;
+	alloc->domid = 0;
+	alloc->flags = GNTALLOC_FLAG_WRITABLE;
+	alloc->count = count;
+	if (ioctl(gntalloc, IOCTL_GNTALLOC_ALLOC_GREF, alloc))
+		goto err_free;
+	*map = mmap(NULL, count * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    gntalloc, alloc->index);
+	if (*map != MAP_FAILED)
+		return alloc;
+
+	err = errno;
+	dealloc.index = alloc->index;
+	dealloc.count = count;
+	ioctl(gntalloc, IOCTL_GNTALLOC_DEALLOC_GREF, &dealloc);
+	errno = err;
+err_free:
+	free(alloc);
+	*map = NULL;
+	return NULL;
+}
+
+/*
  * Undo a fixture: unmap the granted pages (@len bytes at @map), end the
  * grants in @alloc, close the devices.  Each step only if it was done.
  */
