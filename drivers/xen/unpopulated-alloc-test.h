@@ -15,6 +15,7 @@
 #include <linux/async.h>
 #include <linux/delay.h>
 #include <linux/initrd.h>
+#include <linux/io.h>
 #include <linux/mmzone.h>
 #include <linux/sizes.h>
 #include <linux/vmstat.h>
@@ -360,6 +361,168 @@ static void xut_handback_returns_ram(struct kunit *test)
 		   ram_after << (PAGE_SHIFT - 10));
 }
 
+/*
+ * Every page of every chunk is still ours, with the refcount of a
+ * MEMORY_DEVICE_GENERIC page that nobody else holds, and no two chunks
+ * share a page of struct pages.  Returns the number of pages that are
+ * not so, after one expectation per kind of fault.
+ */
+static unsigned long xut_check_chunks(struct kunit *test)
+{
+	unsigned long bad_owner = 0, bad_ref = 0, bad_align = 0, i;
+	struct xen_unpop_chunk *chunk;
+
+	mutex_lock(&xen_unpop_lock);
+	list_for_each_entry(chunk, &xen_unpop_chunks, list) {
+		unsigned long first = (unsigned long)pfn_to_page(chunk->first_pfn);
+		unsigned long end = (unsigned long)pfn_to_page(chunk->first_pfn +
+							      chunk->nr_pages);
+
+		if (!IS_ALIGNED(first, PAGE_SIZE) || !IS_ALIGNED(end, PAGE_SIZE))
+			bad_align++;
+		for (i = 0; i < chunk->nr_pages; i++) {
+			struct page *page = pfn_to_page(chunk->first_pfn + i);
+
+			if (!pfn_valid(chunk->first_pfn + i) ||
+			    !xen_unpop_page(page) || xen_unpop_chunk_of(page) != chunk)
+				bad_owner++;
+			else if (page_ref_count(page) != 1)
+				bad_ref++;
+		}
+	}
+	mutex_unlock(&xen_unpop_lock);
+	KUNIT_EXPECT_EQ_MSG(test, bad_align, 0UL,
+			    "chunks sharing a page of struct pages");
+	KUNIT_EXPECT_EQ_MSG(test, bad_owner, 0UL, "pages no longer ours");
+	KUNIT_EXPECT_EQ_MSG(test, bad_ref, 0UL, "pages with a stray reference");
+	return bad_align + bad_owner + bad_ref;
+}
+
+/*
+ * Handing a chunk back must leave its neighbours whole.  Chunks are
+ * carved first-fit, so a chunk made right after the reserve is its
+ * neighbour; with 16 or 64 KiB pages two subsection-sized chunks would
+ * share a page of struct pages, which arm64 frees with either.
+ */
+static void xut_handback_keeps_neighbours(struct kunit *test)
+{
+	const unsigned int nr = 2 * XEN_UNPOP_GRANULE_PAGES;
+	struct page **pages, *kept;
+	struct xen_unpop_stats before;
+
+	if (!xen_unpop_can_hand_back())
+		kunit_skip(test, "no hand-back in a PV guest");
+	pages = kunit_kcalloc(test, nr, sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pages);
+
+	cancel_delayed_work_sync(&xen_unpop_handback_work);
+	xen_unpop_hand_back();
+	/* A page of the reserve stays in use throughout. */
+	KUNIT_ASSERT_EQ(test, xen_alloc_unpopulated_pages(1, &kept), 0);
+	KUNIT_ASSERT_TRUE(test, xen_is_unpopulated_page(kept));
+	before = xut_stats();
+	KUNIT_ASSERT_LT(test, before.pages_free, (unsigned long)nr);
+
+	KUNIT_ASSERT_EQ(test, xen_alloc_unpopulated_contiguous_pages(nr, pages),
+			0);
+	KUNIT_EXPECT_GT(test, xut_stats().chunks, before.chunks);
+	KUNIT_EXPECT_EQ(test, xut_check_chunks(test), 0UL);
+
+	xen_free_unpopulated_contiguous_pages(nr, pages);
+	KUNIT_EXPECT_GE(test, xen_unpop_hand_back(), 1U);
+	KUNIT_EXPECT_EQ(test, xut_stats().chunks, before.chunks);
+	KUNIT_EXPECT_EQ(test, xut_check_chunks(test), 0UL);
+
+	/* And the pool still grows there and serves from the survivors. */
+	KUNIT_ASSERT_EQ(test, xen_alloc_unpopulated_contiguous_pages(nr, pages),
+			0);
+	xut_expect_unpopulated(test, pages[0], nr);
+	KUNIT_EXPECT_EQ(test, xut_check_chunks(test), 0UL);
+	xen_free_unpopulated_contiguous_pages(nr, pages);
+	xen_free_unpopulated_pages(1, &kept);
+	xen_unpop_hand_back();
+	KUNIT_EXPECT_EQ(test, xut_check_chunks(test), 0UL);
+}
+
+/* The placement rule on iomem_resource, as a pure function. */
+static void xut_iomem_floor_rule(struct kunit *test)
+{
+	const u64 g2m = SZ_2M, g64m = SZ_64M;
+
+	/* Never below 4 GiB, whatever lies below it. */
+	KUNIT_EXPECT_EQ(test, xen_unpop_iomem_floor(0, g2m), (u64)SZ_4G);
+	KUNIT_EXPECT_EQ(test, xen_unpop_iomem_floor(0xfeffffff, g2m), (u64)SZ_4G);
+	KUNIT_EXPECT_EQ(test, xen_unpop_iomem_floor(SZ_4G - 1, g2m), (u64)SZ_4G);
+	/* Above the highest range described, granule-aligned. */
+	KUNIT_EXPECT_EQ(test, xen_unpop_iomem_floor(SZ_4G, g2m),
+			(u64)SZ_4G + SZ_2M);
+	KUNIT_EXPECT_EQ(test, xen_unpop_iomem_floor(0x8ffffffffULL, g2m),
+			0x900000000ULL);
+	KUNIT_EXPECT_EQ(test, xen_unpop_iomem_floor(0x900000005ULL, g64m),
+			0x904000000ULL);
+	KUNIT_EXPECT_EQ(test, xen_unpop_iomem_floor(0xfd00000000ULL - 1, g64m),
+			0xfd00000000ULL);
+	/* Nothing left above: no address at all, not a wrapped one. */
+	KUNIT_EXPECT_EQ(test, xen_unpop_iomem_floor(U64_MAX, g2m), U64_MAX);
+	KUNIT_EXPECT_EQ(test, xen_unpop_iomem_floor(U64_MAX - SZ_1M, g2m),
+			U64_MAX);
+}
+
+struct xut_described {
+	u64 reach;	/* highest address the pool may use */
+	u64 highest;	/* highest end of a range that starts within reach */
+};
+
+/*
+ * Top-level ranges of iomem_resource other than our chunks, that start
+ * where the pool could reach.
+ */
+static int xut_note_described(struct resource *res, void *arg)
+{
+	struct xut_described *d = arg;
+	struct xen_unpop_chunk *chunk;
+
+	if (res->parent != &iomem_resource || res->start > d->reach)
+		return 0;
+	list_for_each_entry(chunk, &xen_unpop_chunks, list)
+		if (res->start == chunk->res.start && res->end == chunk->res.end)
+			return 0;
+	d->highest = max_t(u64, d->highest, res->end);
+	return 0;
+}
+
+/*
+ * Where the space is iomem_resource, a new chunk lies above 4 GiB and
+ * above every range that iomem_resource describes, but for ranges beyond
+ * the pool's reach (above a PV p2m, say).
+ */
+static void xut_iomem_placement(struct kunit *test)
+{
+	const unsigned int nr = XEN_UNPOP_GRANULE_PAGES;
+	struct xut_described d = { .reach = xen_unpop_max_addr() };
+	resource_size_t start;
+	struct page **pages;
+
+	if (target_resource != &iomem_resource)
+		kunit_skip(test, "the space is a Xen resource");
+	pages = kunit_kcalloc(test, nr, sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pages);
+
+	KUNIT_ASSERT_EQ(test, xen_alloc_unpopulated_contiguous_pages(nr, pages),
+			0);
+	mutex_lock(&xen_unpop_lock);
+	walk_iomem_res_desc(IORES_DESC_NONE, IORESOURCE_MEM, 0, U64_MAX, &d,
+			    xut_note_described);
+	mutex_unlock(&xen_unpop_lock);
+	start = page_to_phys(pages[0]);
+	kunit_info(test, "chunk at %pa, highest range described within reach (0x%llx) ends at 0x%llx\n",
+		   &start, d.reach, d.highest);
+	KUNIT_EXPECT_GE(test, (u64)start, (u64)SZ_4G);
+	KUNIT_EXPECT_GT(test, (u64)start, d.highest);
+	KUNIT_EXPECT_LE(test, (u64)start + ((u64)nr << PAGE_SHIFT) - 1, d.reach);
+	xen_free_unpopulated_contiguous_pages(nr, pages);
+}
+
 #define XUT_MAX_REGIONS	64
 
 /*
@@ -490,6 +653,9 @@ static struct kunit_case xen_unpopulated_alloc_test_cases[] = {
 	KUNIT_CASE(xut_interleaved),
 	KUNIT_CASE(xut_exhaustion_falls_back),
 	KUNIT_CASE(xut_handback_returns_ram),
+	KUNIT_CASE(xut_handback_keeps_neighbours),
+	KUNIT_CASE(xut_iomem_floor_rule),
+	KUNIT_CASE(xut_iomem_placement),
 	KUNIT_CASE(xut_every_region_used),
 	{}
 };

@@ -10,11 +10,15 @@
  * MEMORY_DEVICE_GENERIC.  A bitmap per chunk says which pages are in use,
  * so the pool hands out single pages and physically contiguous runs alike.
  *
- * Chunks start at one subsection (2 MiB with 4 KiB pages, whose struct
- * pages cost 32 KiB of RAM) and double up to a section, so a first grant
- * map is cheap and a busy pool has few chunks.  Chunks that become wholly
- * free are handed back, off the hot path, but for a reserve of one
- * subsection-sized chunk.
+ * Chunks start at one granule (2 MiB with 4 KiB pages, whose struct pages
+ * cost 32 KiB of RAM; see XEN_UNPOP_GRANULE_PAGES for other page sizes)
+ * and double up to a section, so a first grant map is cheap and a busy
+ * pool has few chunks.  Chunks that become wholly free are handed back,
+ * off the hot path, but for a reserve of one granule-sized chunk.
+ *
+ * Without extended regions the space comes from iomem_resource, which
+ * does not know what lies in its gaps; there chunks go above 4 GiB and
+ * above everything it describes (see xen_unpop_iomem_floor()).
  *
  * When there is no Xen resource, or the space is exhausted or too
  * fragmented, single pages fall back to ballooned RAM page by page; the
@@ -36,7 +40,9 @@
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
+#include <linux/pfn.h>
 #include <linux/seq_file.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 
@@ -45,8 +51,26 @@
 #include <xen/page.h>
 #include <xen/xen.h>
 
-/* Chunks are whole subsections: what memremap_pages() accepts. */
-#define XEN_UNPOP_GRANULE_PAGES	PAGES_PER_SUBSECTION
+/*
+ * Pages whose struct pages fill whole pages of the memory map: PAGE_SIZE
+ * over the largest power of two dividing sizeof(struct page).
+ */
+#define XEN_UNPOP_MEMMAP_PAGES \
+	(PAGE_SIZE / (sizeof(struct page) & -sizeof(struct page)))
+/*
+ * Chunks are whole subsections, which is what memremap_pages() accepts,
+ * and their struct pages are whole pages of the memory map that no two
+ * chunks share: vmemmap_populate_basepages() misses the last page of a
+ * range that does not start on a page, and arm64's vmemmap_free() frees
+ * every page backing the range it is given, neighbours' struct pages
+ * included.  With 4 KiB pages
+ * that is a subsection (2 MiB); with 16 KiB pages 4 MiB, with 64 KiB pages
+ * 64 MiB, whose struct pages take one page: smaller chunks would cost the
+ * same RAM.  (Both counts are powers of two: this is the larger.)
+ */
+#define XEN_UNPOP_GRANULE_PAGES \
+	(DIV_ROUND_UP(XEN_UNPOP_MEMMAP_PAGES, PAGES_PER_SUBSECTION) * \
+	 PAGES_PER_SUBSECTION)
 /* Largest chunk the pool grows by on its own (a contiguous run may ask more). */
 #define XEN_UNPOP_MAX_GROWTH_PAGES	PAGES_PER_SECTION
 /* Free pages kept in the pool when handing chunks back. */
@@ -146,6 +170,82 @@ static int xen_unpop_alloc_p2m(struct page *page)
 	return 0;
 }
 
+/* Highest guest-physical address the pool may use: a PV p2m's end. */
+static u64 xen_unpop_max_addr(void)
+{
+#ifdef CONFIG_XEN_HAVE_PVMMU
+	if (!xen_feature(XENFEAT_auto_translated_physmap))
+		return PFN_PHYS((u64)xen_max_p2m_pfn) - 1;
+#endif
+	return U64_MAX;
+}
+
+/**
+ * xen_unpop_iomem_floor - lowest address for chunks from iomem_resource
+ * @highest_end: end (inclusive) of the highest range iomem_resource
+ *	describes below the pool's highest usable address, other than our
+ *	own chunks
+ * @granule: chunk alignment in bytes, a power of two
+ *
+ * iomem_resource knows nothing of what lies in its gaps: firmware flash
+ * and other ranges the memory map leaves out below 4 GiB, PCI windows yet
+ * to be assigned, MMIO that a PV dom0's p2m maps 1:1.  So the pool takes
+ * none of that space: only space above 4 GiB and above everything that
+ * iomem_resource describes (RAM, firmware ranges, PCI windows) up to the
+ * highest address the pool may use.  A range wholly above that (say an
+ * x86 HyperTransport hole at 1 TiB, beyond a PV dom0's p2m) cannot be
+ * reached anyway and does not count; one that straddles it does.
+ *
+ * Return: the lowest address a chunk may start at, granule-aligned, or
+ * U64_MAX if there is no such address.
+ */
+static u64 xen_unpop_iomem_floor(u64 highest_end, u64 granule)
+{
+	u64 floor = SZ_4G;
+
+	if (highest_end >= floor) {
+		if (highest_end > U64_MAX - granule)
+			return U64_MAX;
+		floor = highest_end + 1;
+	}
+	return round_up(floor, granule);
+}
+
+/* walk_iomem_res_desc() callback: the highest end that is not a chunk. */
+static int xen_unpop_note_end(struct resource *res, void *arg)
+{
+	struct xen_unpop_chunk *chunk;
+	u64 *highest = arg;
+
+	list_for_each_entry(chunk, &xen_unpop_chunks, list)
+		if (res->start >= chunk->res.start && res->end <= chunk->res.end)
+			return 0;
+	*highest = max_t(u64, *highest, res->end);
+	return 0;
+}
+
+/*
+ * The range chunks may be carved from: the hotpluggable range, within a
+ * PV p2m, and on iomem_resource above xen_unpop_iomem_floor().  Lock
+ * held.  Returns false if that leaves nothing.
+ */
+static bool xen_unpop_space(struct range *limit)
+{
+	u64 highest = 0;
+
+	*limit = mhp_get_pluggable_range(true);
+	limit->end = min_t(u64, limit->end, xen_unpop_max_addr());
+	if (target_resource == &iomem_resource) {
+		/* Ranges straddling limit->end come back clipped to it. */
+		walk_iomem_res_desc(IORES_DESC_NONE, IORESOURCE_MEM, 0,
+				    limit->end, &highest, xen_unpop_note_end);
+		limit->start = max_t(u64, limit->start,
+				     xen_unpop_iomem_floor(highest,
+							   xen_unpopulated_granule()));
+	}
+	return limit->start < limit->end;
+}
+
 /*
  * Add a chunk of at least @min_pages pages to the pool.  Tries the
  * geometric growth size first, then exactly what is needed.
@@ -154,12 +254,12 @@ static struct xen_unpop_chunk *xen_unpop_grow(unsigned int min_pages)
 {
 	unsigned int need = round_up(min_pages, XEN_UNPOP_GRANULE_PAGES);
 	unsigned int size = max(need, xen_unpop_growth);
-	struct range limit = mhp_get_pluggable_range(true);
 	struct xen_unpop_chunk *chunk;
+	struct range limit;
 	void *vaddr;
 	int ret;
 
-	if (!need || need < min_pages)
+	if (!need || need < min_pages || !xen_unpop_space(&limit))
 		goto fail;
 	if (xen_unpop_stats.pages_total + size > xen_unpop_limit)
 		size = need;
@@ -591,6 +691,20 @@ bool xen_is_unpopulated_page(const struct page *page)
 	return xen_unpop_page(page);
 }
 EXPORT_SYMBOL(xen_is_unpopulated_page);
+
+/**
+ * xen_unpopulated_granule - the unit of address space the pool maps
+ *
+ * Chunks of unpopulated memory are multiples of this size, aligned to it.
+ * A range of address space smaller than that, or not holding one aligned
+ * granule, cannot be used.
+ *
+ * Return: the granule in bytes, a power of two.
+ */
+phys_addr_t xen_unpopulated_granule(void)
+{
+	return (phys_addr_t)XEN_UNPOP_GRANULE_PAGES << PAGE_SHIFT;
+}
 
 /*
  * If arch is not happy with system "iomem_resource" being used for

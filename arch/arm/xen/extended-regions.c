@@ -42,11 +42,11 @@ static struct resource *xen_holes;
 static unsigned int xen_nr_holes;
 
 /*
- * Granule in which the unpopulated allocator maps space: a subsection.
- * A region that holds no whole granule inside the hotpluggable range
- * cannot be used.
+ * Granule in which the unpopulated allocator maps space (2 MiB with 4 KiB
+ * pages, more with bigger pages).  A region that holds no whole granule
+ * inside the hotpluggable range cannot be used.
  */
-#define XEN_EXT_REGION_GRANULE	((u64)PAGES_PER_SUBSECTION << PAGE_SHIFT)
+#define XEN_EXT_REGION_GRANULE	((u64)xen_unpopulated_granule())
 
 /*
  * Parse "reg" entries 1..N of @np into a freshly allocated array of
