@@ -12,18 +12,25 @@
  *
  * grant_table.dma_unpopulated=N forces the RAM path, which without CMA
  * cannot provide buffers of more than a few MiB: there the bigger
- * variants must fail with ENOMEM, as they do on a stock kernel.
+ * variants may fail with ENOMEM, as they do on a stock kernel, or succeed
+ * on RAM where CMA has the memory.
+ *
+ * Variants are sized in bytes of buffer; the uAPI counts grants, one a
+ * kernel page, of which only the first Xen page is granted.
  *
  * Grant references are scarce: Xen 4.17 gives an Arm dom0 at most as many
  * grant frames as its own text section holds (116 frames, 59392 refs, for
- * Debian's build).  So a buffer is exported from at most REFS_MAX distinct
- * refs, used in turn (a grant may be mapped up to 255 times), and the
- * import back, which needs a fresh ref per page, runs up to IMPORT_MAX
+ * Debian's build).  So a buffer is exported from at most REFS_MAX_BYTES of
+ * granted pages, used in turn (a grant may be mapped up to 255 times), and
+ * the import back, which needs a fresh ref per page, runs up to IMPORT_MAX
  * pages; the data is checked there.  Bigger buffers are still exported,
  * counted and released.
  *
  * Needs: dom0, debugfs, and Xen's gnttab_max_frames above its default of
- * 64 for the bigger variants.
+ * 64 for the bigger variants.  Where the allocator's counters, the grant
+ * devices or dma-buf export are missing (a kernel without the series, a
+ * PV dom0, whose gntdev refuses to export), the program is skipped
+ * (exit 4).
  */
 
 #define _GNU_SOURCE
@@ -41,10 +48,10 @@
 #include "unpopulated.h"
 
 #define KNOB	"/sys/module/grant_table/parameters/dma_unpopulated"
-/* Largest buffer the RAM path gives without CMA (4 MiB). */
-#define RAM_PATH_MAX_PAGES	1024
-/* Distinct grant refs a buffer is exported from. */
-#define REFS_MAX		4096
+/* Largest buffer the RAM path surely gives, CMA or not. */
+#define RAM_PATH_SURE_BYTES	(4UL << 20)
+/* Granted pages a buffer is exported from, used in turn (RAM they take). */
+#define REFS_MAX_BYTES		(16UL << 20)
 /* Largest buffer imported back as refs, one a page. */
 #define IMPORT_MAX		16384
 
@@ -84,87 +91,84 @@ FIXTURE(dmabuf) {
 };
 
 FIXTURE_VARIANT(dmabuf) {
-	unsigned int pages;
+	size_t bytes;
 	unsigned int flags;
 	int force_ram;
 };
 
-FIXTURE_VARIANT_ADD(dmabuf, wc_1) {
-	.pages = 1, .flags = GNTDEV_DMA_FLAG_WC,
+FIXTURE_VARIANT_ADD(dmabuf, wc_kib_4) {
+	.bytes = 4096, .flags = GNTDEV_DMA_FLAG_WC,
 };
 
-FIXTURE_VARIANT_ADD(dmabuf, wc_16) {
-	.pages = 16, .flags = GNTDEV_DMA_FLAG_WC,
+FIXTURE_VARIANT_ADD(dmabuf, wc_kib_64) {
+	.bytes = 64 << 10, .flags = GNTDEV_DMA_FLAG_WC,
 };
 
-FIXTURE_VARIANT_ADD(dmabuf, wc_1024) {
-	.pages = 1024, .flags = GNTDEV_DMA_FLAG_WC,
+FIXTURE_VARIANT_ADD(dmabuf, wc_mib_4) {
+	.bytes = 4 << 20, .flags = GNTDEV_DMA_FLAG_WC,
 };
 
-FIXTURE_VARIANT_ADD(dmabuf, wc_16384) {
-	.pages = 16384, .flags = GNTDEV_DMA_FLAG_WC,
+FIXTURE_VARIANT_ADD(dmabuf, wc_mib_64) {
+	.bytes = 64 << 20, .flags = GNTDEV_DMA_FLAG_WC,
 };
 
-FIXTURE_VARIANT_ADD(dmabuf, wc_65536) {
-	.pages = 65536, .flags = GNTDEV_DMA_FLAG_WC,
+FIXTURE_VARIANT_ADD(dmabuf, wc_mib_256) {
+	.bytes = 256UL << 20, .flags = GNTDEV_DMA_FLAG_WC,
 };
 
-FIXTURE_VARIANT_ADD(dmabuf, coherent_1) {
-	.pages = 1, .flags = GNTDEV_DMA_FLAG_COHERENT,
+FIXTURE_VARIANT_ADD(dmabuf, coherent_kib_4) {
+	.bytes = 4096, .flags = GNTDEV_DMA_FLAG_COHERENT,
 };
 
-FIXTURE_VARIANT_ADD(dmabuf, coherent_16) {
-	.pages = 16, .flags = GNTDEV_DMA_FLAG_COHERENT,
+FIXTURE_VARIANT_ADD(dmabuf, coherent_kib_64) {
+	.bytes = 64 << 10, .flags = GNTDEV_DMA_FLAG_COHERENT,
 };
 
-FIXTURE_VARIANT_ADD(dmabuf, coherent_1024) {
-	.pages = 1024, .flags = GNTDEV_DMA_FLAG_COHERENT,
+FIXTURE_VARIANT_ADD(dmabuf, coherent_mib_4) {
+	.bytes = 4 << 20, .flags = GNTDEV_DMA_FLAG_COHERENT,
 };
 
-FIXTURE_VARIANT_ADD(dmabuf, coherent_16384) {
-	.pages = 16384, .flags = GNTDEV_DMA_FLAG_COHERENT,
+FIXTURE_VARIANT_ADD(dmabuf, coherent_mib_64) {
+	.bytes = 64 << 20, .flags = GNTDEV_DMA_FLAG_COHERENT,
 };
 
-FIXTURE_VARIANT_ADD(dmabuf, coherent_65536) {
-	.pages = 65536, .flags = GNTDEV_DMA_FLAG_COHERENT,
+FIXTURE_VARIANT_ADD(dmabuf, coherent_mib_256) {
+	.bytes = 256UL << 20, .flags = GNTDEV_DMA_FLAG_COHERENT,
 };
 
-FIXTURE_VARIANT_ADD(dmabuf, ram_wc_1) {
-	.pages = 1, .flags = GNTDEV_DMA_FLAG_WC, .force_ram = 1,
+FIXTURE_VARIANT_ADD(dmabuf, ram_wc_kib_4) {
+	.bytes = 4096, .flags = GNTDEV_DMA_FLAG_WC, .force_ram = 1,
 };
 
-FIXTURE_VARIANT_ADD(dmabuf, ram_wc_16) {
-	.pages = 16, .flags = GNTDEV_DMA_FLAG_WC, .force_ram = 1,
+FIXTURE_VARIANT_ADD(dmabuf, ram_wc_kib_64) {
+	.bytes = 64 << 10, .flags = GNTDEV_DMA_FLAG_WC, .force_ram = 1,
 };
 
-FIXTURE_VARIANT_ADD(dmabuf, ram_wc_1024) {
-	.pages = 1024, .flags = GNTDEV_DMA_FLAG_WC, .force_ram = 1,
+FIXTURE_VARIANT_ADD(dmabuf, ram_wc_mib_4) {
+	.bytes = 4 << 20, .flags = GNTDEV_DMA_FLAG_WC, .force_ram = 1,
 };
 
-FIXTURE_VARIANT_ADD(dmabuf, ram_wc_16384) {
-	.pages = 16384, .flags = GNTDEV_DMA_FLAG_WC, .force_ram = 1,
+FIXTURE_VARIANT_ADD(dmabuf, ram_wc_mib_64) {
+	.bytes = 64 << 20, .flags = GNTDEV_DMA_FLAG_WC, .force_ram = 1,
 };
 
-FIXTURE_VARIANT_ADD(dmabuf, ram_coherent_1) {
-	.pages = 1, .flags = GNTDEV_DMA_FLAG_COHERENT, .force_ram = 1,
+FIXTURE_VARIANT_ADD(dmabuf, ram_coherent_kib_4) {
+	.bytes = 4096, .flags = GNTDEV_DMA_FLAG_COHERENT, .force_ram = 1,
 };
 
-FIXTURE_VARIANT_ADD(dmabuf, ram_coherent_1024) {
-	.pages = 1024, .flags = GNTDEV_DMA_FLAG_COHERENT, .force_ram = 1,
+FIXTURE_VARIANT_ADD(dmabuf, ram_coherent_mib_4) {
+	.bytes = 4 << 20, .flags = GNTDEV_DMA_FLAG_COHERENT, .force_ram = 1,
 };
 
-FIXTURE_VARIANT_ADD(dmabuf, ram_coherent_16384) {
-	.pages = 16384, .flags = GNTDEV_DMA_FLAG_COHERENT, .force_ram = 1,
+FIXTURE_VARIANT_ADD(dmabuf, ram_coherent_mib_64) {
+	.bytes = 64 << 20, .flags = GNTDEV_DMA_FLAG_COHERENT, .force_ram = 1,
 };
 
 FIXTURE_SETUP(dmabuf)
 {
-	unsigned int n = variant->pages;
+	unsigned int n = unpop_pages(variant->bytes);
+	unsigned int refs_max = unpop_pages(REFS_MAX_BYTES);
 
-	self->gntalloc = -1;
-	self->gntdev = -1;
-	if (access(UNPOP_STATS, R_OK))
-		SKIP(return, "no %s", UNPOP_STATS);
 	if (variant->force_ram) {
 		ASSERT_EQ(0, set_knob(0)) {
 			TH_LOG("cannot write %s", KNOB);
@@ -176,7 +180,7 @@ FIXTURE_SETUP(dmabuf)
 	self->gntdev = open("/dev/xen/gntdev", O_RDWR);
 	ASSERT_LE(0, self->gntdev);
 
-	self->refs = n < REFS_MAX ? n : REFS_MAX;
+	self->refs = n < refs_max ? n : refs_max;
 	self->alloc = unpop_grant_own(self->gntalloc, self->refs, &self->src);
 	ASSERT_NE(NULL, self->alloc) {
 		TH_LOG("gntalloc of %u pages: %s", self->refs, strerror(errno));
@@ -188,12 +192,12 @@ FIXTURE_TEARDOWN(dmabuf)
 	if (self->forced_ram)
 		set_knob(1);
 	unpop_release_grants(self->gntalloc, self->gntdev, self->alloc,
-			     self->src, self->refs * PAGE);
+			     self->src, self->refs * unpop_page());
 }
 
 TEST_F_TIMEOUT(dmabuf, export_import_release, 300)
 {
-	unsigned int n = variant->pages, i;
+	unsigned int n = unpop_pages(variant->bytes), i;
 	int unpopulated = unpop_have_pool() && !variant->force_ram;
 	struct ioctl_gntdev_dmabuf_exp_from_refs *exp;
 	struct ioctl_gntdev_dmabuf_imp_to_refs *imp;
@@ -210,7 +214,7 @@ TEST_F_TIMEOUT(dmabuf, export_import_release, 300)
 	run_pages = unpop_stat("contiguous_pages");
 	in_use = unpop_stat("pages_in_use");
 	ASSERT_LE(0, runs);
-	TH_LOG("%u pages, expected on %s", n,
+	TH_LOG("%u pages of %zu KiB, expected on %s", n, unpop_page() >> 10,
 	       unpopulated ? "unpopulated pages" : "RAM");
 
 	exp = calloc(1, sizeof(*exp) + n * sizeof(exp->refs[0]));
@@ -222,11 +226,13 @@ TEST_F_TIMEOUT(dmabuf, export_import_release, 300)
 		exp->refs[i] = self->alloc->gref_ids[i % self->refs];
 	ret = ioctl(self->gntdev, IOCTL_GNTDEV_DMABUF_EXP_FROM_REFS, exp);
 
-	if (!unpopulated && n > RAM_PATH_MAX_PAGES) {
-		/* The RAM path has no contiguous RAM that big. */
-		EXPECT_EQ(-1, ret);
-		EXPECT_EQ(ENOMEM, errno);
+	if (!unpopulated && ret && errno == ENOMEM &&
+	    variant->bytes > RAM_PATH_SURE_BYTES) {
+		/* No contiguous RAM that big (no CMA): as on a stock kernel. */
+		TH_LOG("RAM path: no %zu MiB of contiguous RAM",
+		       variant->bytes >> 20);
 		EXPECT_EQ(runs, unpop_stat("contiguous_runs"));
+		EXPECT_EQ(in_use, unpop_stat("pages_in_use"));
 		free(exp);
 		return;
 	}
@@ -260,7 +266,7 @@ TEST_F_TIMEOUT(dmabuf, export_import_release, 300)
 		}
 		ASSERT_EQ(0, ioctl(self->gntdev, IOCTL_GNTDEV_MAP_GRANT_REF,
 				   map));
-		dst = mmap(NULL, n * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		dst = mmap(NULL, n * unpop_page(), PROT_READ | PROT_WRITE, MAP_SHARED,
 			   self->gntdev, map->index);
 		ASSERT_NE(MAP_FAILED, dst);
 		EXPECT_EQ(-1, check(dst, n, self->refs, 0x5eed0000d0d00000ULL));
@@ -268,7 +274,7 @@ TEST_F_TIMEOUT(dmabuf, export_import_release, 300)
 		EXPECT_EQ(-1, check(self->src, self->refs, self->refs,
 				    0xfeed0000f00d0000ULL));
 
-		EXPECT_EQ(0, munmap(dst, n * PAGE));
+		EXPECT_EQ(0, munmap(dst, n * unpop_page()));
 		unmap.index = map->index;
 		unmap.count = n;
 		EXPECT_EQ(0, ioctl(self->gntdev, IOCTL_GNTDEV_UNMAP_GRANT_REF,
@@ -299,4 +305,53 @@ TEST_F_TIMEOUT(dmabuf, export_import_release, 300)
 	free(exp);
 }
 
-TEST_HARNESS_MAIN
+/*
+ * Can gntdev export a dma-buf here?  A PV dom0's gntdev cannot (it maps
+ * through the page tables) and says EINVAL.  Returns why not, or NULL.
+ */
+static const char *dmabuf_missing(void)
+{
+	struct ioctl_gntdev_dmabuf_exp_from_refs exp = { 0 };
+	struct ioctl_gntalloc_alloc_gref *alloc;
+	const char *why = NULL;
+	int gntalloc, gntdev;
+	void *map;
+
+	gntalloc = open("/dev/xen/gntalloc", O_RDWR);
+	gntdev = open("/dev/xen/gntdev", O_RDWR);
+	alloc = unpop_grant_own(gntalloc, 1, &map);
+	if (!alloc) {
+		unpop_release_grants(gntalloc, gntdev, NULL, NULL, 0);
+		return NULL;	/* let the tests report it */
+	}
+	exp.flags = GNTDEV_DMA_FLAG_WC;
+	exp.count = 1;
+	exp.refs[0] = alloc->gref_ids[0];
+	if (ioctl(gntdev, IOCTL_GNTDEV_DMABUF_EXP_FROM_REFS, &exp)) {
+		if (errno == EINVAL || errno == ENOTTY)
+			/* a PV dom0 maps grants through its page tables */
+			why = "gntdev cannot export dma-bufs here (PV dom0?)";
+	} else {
+		struct ioctl_gntdev_dmabuf_exp_wait_released wait = {
+			.fd = exp.fd, .wait_to_ms = 5000,
+		};
+
+		close(exp.fd);
+		ioctl(gntdev, IOCTL_GNTDEV_DMABUF_EXP_WAIT_RELEASED, &wait);
+	}
+	unpop_release_grants(gntalloc, gntdev, alloc, map, unpop_page());
+	return why;
+}
+
+int main(int argc, char **argv)
+{
+	const char *why = unpop_missing();
+
+	if (!why)
+		why = dmabuf_missing();
+	if (why) {
+		ksft_print_header();
+		ksft_exit_skip("%s\n", why);
+	}
+	return test_harness_run(argc, argv);
+}

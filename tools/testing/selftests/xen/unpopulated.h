@@ -6,6 +6,8 @@
 #ifndef __SELFTESTS_XEN_UNPOPULATED_H
 #define __SELFTESTS_XEN_UNPOPULATED_H
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +24,57 @@ typedef uint16_t domid_t;
 #include <xen/gntdev.h>
 
 #define UNPOP_STATS	"/sys/kernel/debug/xen/unpopulated/stats"
-#define PAGE		4096UL
+/*
+ * A grant is one Xen page.  gntalloc and gntdev give each grant a kernel
+ * page of its own, so with 16 or 64 KiB pages only the first XEN_PAGE
+ * bytes of each kernel page hold the granted frame.
+ */
+#define XEN_PAGE	4096UL
+
+/* The kernel's page size: the unit gntalloc and gntdev mappings count in. */
+static inline size_t unpop_page(void)
+{
+	static size_t size;
+
+	if (!size)
+		size = sysconf(_SC_PAGESIZE);
+	return size;
+}
+
+/* Kernel pages that @bytes of mapping take, at least one. */
+static inline unsigned int unpop_pages(size_t bytes)
+{
+	size_t n = bytes / unpop_page();
+
+	return n ? n : 1;
+}
+
+/*
+ * Why this kernel cannot run the tests, or NULL: no allocator counters
+ * (a kernel without the series) or no grant devices (not dom0).
+ */
+static inline const char *unpop_missing(void)
+{
+	static char why[160];
+	static const char * const devs[] = {
+		"/dev/xen/gntalloc", "/dev/xen/gntdev",
+	};
+	unsigned int i;
+	int fd;
+
+	if (access(UNPOP_STATS, R_OK))
+		return "no " UNPOP_STATS ": kernel without the unpopulated allocator's counters";
+	for (i = 0; i < ARRAY_SIZE(devs); i++) {
+		fd = open(devs[i], O_RDWR);
+		if (fd < 0) {
+			snprintf(why, sizeof(why), "no %s: %s", devs[i],
+				 strerror(errno));
+			return why;
+		}
+		close(fd);
+	}
+	return NULL;
+}
 
 /* One counter from xen/unpopulated/stats, or -1. */
 static inline long unpop_stat(const char *key)
@@ -63,34 +115,43 @@ static inline uint64_t unpop_pattern(unsigned int page, unsigned int word,
 	return seed ^ ((uint64_t)page << 32) ^ word;
 }
 
+/* Word @i of the granted frame of kernel page @p of the mapping at @w. */
+static inline uint64_t *unpop_word(const void *w, unsigned int p,
+				   unsigned int i)
+{
+	return (uint64_t *)((char *)w + (size_t)p * unpop_page()) + i;
+}
+
 /*
- * Write a pattern into @pages pages at @w, every @stride-th word; page p
- * gets the pattern of page p % @refs (a buffer made of @refs grants used
- * in turn).
+ * Write a pattern into the granted frames of @pages kernel pages at @w,
+ * every @stride-th word; page p gets the pattern of page p % @refs (a
+ * buffer made of @refs grants used in turn).
  */
-static inline void unpop_fill(uint64_t *w, unsigned int pages,
-			      unsigned int refs, unsigned int stride,
-			      uint64_t seed)
+static inline void unpop_fill(void *w, unsigned int pages, unsigned int refs,
+			      unsigned int stride, uint64_t seed)
 {
 	unsigned int p, i;
 
 	for (p = 0; p < pages; p++)
-		for (i = 0; i < PAGE / 8; i += stride)
-			w[p * (PAGE / 8) + i] = unpop_pattern(p % refs, i, seed);
+		for (i = 0; i < XEN_PAGE / 8; i += stride)
+			*unpop_word(w, p, i) = unpop_pattern(p % refs, i, seed);
 }
 
-/* Index of the first word unpop_fill() did not leave there, or -1. */
-static inline long unpop_check(const uint64_t *w, unsigned int pages,
+/*
+ * Byte offset of the first word unpop_fill() did not leave there, or -1.
+ */
+static inline long unpop_check(const void *w, unsigned int pages,
 			       unsigned int refs, unsigned int stride,
 			       uint64_t seed)
 {
 	unsigned int p, i;
 
 	for (p = 0; p < pages; p++)
-		for (i = 0; i < PAGE / 8; i += stride)
-			if (w[p * (PAGE / 8) + i] !=
+		for (i = 0; i < XEN_PAGE / 8; i += stride)
+			if (*unpop_word(w, p, i) !=
 			    unpop_pattern(p % refs, i, seed))
-				return (long)p * (PAGE / 8) + i;
+				return (long)((char *)unpop_word(w, p, i) -
+					      (char *)w);
 	return -1;
 }
 
@@ -114,7 +175,7 @@ unpop_grant_own(int gntalloc, unsigned int count, void **map)
 	alloc->count = count;
 	if (ioctl(gntalloc, IOCTL_GNTALLOC_ALLOC_GREF, alloc))
 		goto err_free;
-	*map = mmap(NULL, count * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+	*map = mmap(NULL, count * unpop_page(), PROT_READ | PROT_WRITE, MAP_SHARED,
 		    gntalloc, alloc->index);
 	if (*map != MAP_FAILED)
 		return alloc;
