@@ -18,6 +18,11 @@
 #   SMP           vCPUs                   (2)
 #   EXTRA_CONFIG  extra kernel config fragment, on top of ours
 #   TIMEOUT       seconds a boot may take (300)
+#   ARCH          arm64 | x86_64 | arm    (arm64; x86_64 boots a PV dom0,
+#                                          arm only builds)
+#   PAGES         4k | 16k | 64k          arm64 page size (4k)
+#   LPAE          y to build 32-bit arm with LPAE
+#   CPU           QEMU arm64 CPU          (cortex-a57; cortex-a76 for 16k)
 
 KERNEL       ?= ours
 XEN_CMDLINE  ?=
@@ -28,16 +33,28 @@ GIC          ?= 3
 SMP          ?= 2
 EXTRA_CONFIG ?=
 TIMEOUT      ?= 300
+ARCH         ?= arm64
+PAGES        ?= 4k
+LPAE         ?=
+# QEMU's cortex-a57 has no 16 KiB granule; cortex-a76 has all three.
+CPU          ?= $(if $(filter 16k,$(PAGES)),cortex-a76,cortex-a57)
+
+# The configuration (scripts/xen-unpopulated/objdir.sh) ARCH and PAGES name.
+CONF := $(if $(filter x86_64 x86,$(ARCH)),x86_64,$(if $(filter arm,$(ARCH)),arm$(if $(filter y,$(LPAE)),-lpae),arm64$(if $(filter-out 4k,$(PAGES)),-$(PAGES))))
+export CONF
 
 S       := scripts/xen-unpopulated
 OUT     := $(CURDIR)/build
 RES     := $(OUT)/results
 BASE    := $(OUT)/linux-source-6.1
-INITRD  := $(OUT)/initrd.cpio.gz
-IMAGE    = $(OUT)/obj-$(1)/arch/arm64/boot/Image
+BOOT_ARCH := $(if $(filter x86_64,$(CONF)),x86_64,arm64)
+INITRD  := $(OUT)/$(if $(filter x86_64,$(BOOT_ARCH)),initrd-x86_64.cpio.gz,initrd.cpio.gz)
+IMAGE    = $(OUT)/$(shell $(S)/objdir.sh $(CONF) $(1) | tr ' ' /)
+RUNLOG   = $(RES)/run-$(KERNEL)$(if $(filter-out arm64,$(CONF)),-$(CONF)).log
 export OUT
 
-BOOT = $(S)/xenboot.py boot --mem $(MEM) --dom0-mem $(DOM0_MEM) --gic $(GIC) \
+BOOT = $(S)/xenboot.py boot --arch $(BOOT_ARCH) --initrd $(INITRD) \
+	--mem $(MEM) --dom0-mem $(DOM0_MEM) --gic $(GIC) --cpu $(CPU) \
 	--smp $(SMP) --timeout $(TIMEOUT) --dom0-cmdline "$(DOM0_CMDLINE)"
 
 .PHONY: all deps baseline kernel stock initramfs run test bench host-test \
@@ -58,15 +75,16 @@ stock: baseline
 	@$(S)/build-kernel.sh stock $(EXTRA_CONFIG)
 
 initramfs: baseline
-	@$(S)/mkinitramfs.sh $(INITRD)
+	@$(S)/mkinitramfs.sh $(INITRD) $(BOOT_ARCH)
 
 run: $(if $(filter stock,$(KERNEL)),stock,kernel) initramfs
+	@$(if $(filter arm arm-lpae,$(CONF)),echo "32-bit arm is built, not booted"; exit 1)
 	@mkdir -p $(RES)
 	@$(BOOT) --kernel $(call IMAGE,$(KERNEL)) \
 		--xen-cmdline "gnttab_max_frames=512 $(XEN_CMDLINE)" \
-		--log $(RES)/run-$(KERNEL).log
-	@$(S)/xenboot.py show $(RES)/run-$(KERNEL).log
-	@echo "console log: $(RES)/run-$(KERNEL).log"
+		--log $(RUNLOG)
+	@$(S)/xenboot.py show $(RUNLOG)
+	@echo "console log: $(RUNLOG)"
 
 test: deps
 	@$(S)/run-tests.sh
@@ -86,4 +104,4 @@ checkpatch: series
 	@$(S)/checkpatch.sh $(CURDIR)/out/series
 
 clean:
-	rm -rf $(OUT)/obj-ours $(OUT)/obj-stock $(OUT)/results $(OUT)/dom0 out
+	rm -rf $(OUT)/obj-* $(OUT)/results $(OUT)/dom0 $(OUT)/dom0-x86 out

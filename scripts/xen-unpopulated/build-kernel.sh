@@ -1,15 +1,20 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Build an arm64 dom0 Image, out of tree, with ccache.
+# Build a dom0 kernel, out of tree, with ccache.
 #
-#   build-kernel.sh ours|stock|step:N [EXTRA_FRAGMENT...]
+#   [CONF=NAME] build-kernel.sh ours|stock|step:N [EXTRA_FRAGMENT...]
 #
 # stock:  the baseline tree as Debian ships it.
 # ours:   the baseline with this repository's series applied.
 # step:N: the baseline with the first N patches (in the ours trees).
-# All use the same config: allnoconfig + dom0-arm64.config + extras.
-# Options that a tree does not define are simply absent from its config.
+#
+# CONF names the configuration (see objdir.sh): arm64 (the default, 4 KiB
+# pages), arm64-16k, arm64-64k, x86_64 (a PV dom0), and arm, arm-lpae
+# (32-bit, where only arch/arm/xen and drivers/xen are built).  Each is
+# allnoconfig plus its fragments plus the extras, the same for ours and
+# stock.  Options that a tree does not define are simply absent from its
+# config.
 
 set -euo pipefail
 
@@ -40,11 +45,14 @@ ours|step:[0-9]*)
 *)	echo "usage: $0 ours|stock|step:N [fragment...]" >&2; exit 2 ;;
 esac
 
-OBJ=$OUT/obj-$KIND
+# shellcheck source=objdir.sh
+. "$HERE/objdir.sh"
+conf_vars "${CONF:-arm64}" "$KIND"
+OBJ=$OUT/$CONF_OBJ
 mkdir -p "$OBJ"
 JOBS=${JOBS:-$(($(nproc) + 1))}
-MK=(make -s -C "$SRC" O="$OBJ" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
-    CC="ccache aarch64-linux-gnu-gcc" KBUILD_BUILD_USER=xen-unpopulated
+MK=(make -s -C "$SRC" O="$OBJ" ARCH="$CONF_ARCH" CROSS_COMPILE="$CONF_CROSS"
+    CC="ccache ${CONF_CROSS}gcc" KBUILD_BUILD_USER=xen-unpopulated
     KBUILD_BUILD_HOST=build -j"$JOBS")
 
 symbols=$(find "$SRC" -name 'Kconfig*' -not -path '*/Documentation/*' -print0 |
@@ -54,7 +62,7 @@ symbols=$(find "$SRC" -name 'Kconfig*' -not -path '*/Documentation/*' -print0 |
 # Make the config again whenever the fragments or the tree's Kconfig
 # symbols change (stepping through the series adds and removes some);
 # the same inputs give the same .config, so the build stays incremental.
-frags=("$HERE/dom0-arm64.config" "$@")
+frags=("${CONF_FRAGS[@]}" "$@")
 { cat "${frags[@]}"; echo "$symbols" | md5sum; } > "$OBJ/fragment.stamp.new"
 if ! cmp -s "$OBJ/fragment.stamp.new" "$OBJ/fragment.stamp" ||
    [ ! -f "$OBJ/.config" ]; then
@@ -85,5 +93,5 @@ while IFS= read -r line; do
 done < "$OBJ/fragment.config"
 [ $bad -eq 0 ] || exit 1
 
-"${MK[@]}" Image
-echo "build-kernel: ${LABEL:-$KIND} $(cat "$OBJ/include/config/kernel.release") from linux-source-6.1 $(dpkg-query -W -f='${Version}' linux-source-6.1) -> $OBJ/arch/arm64/boot/Image"
+"${MK[@]}" $CONF_TARGETS
+echo "build-kernel: ${LABEL:-$KIND} ${CONF:-arm64} $(cat "$OBJ/include/config/kernel.release") from linux-source-6.1 $(dpkg-query -W -f='${Version}' linux-source-6.1) -> $OBJ/${CONF_IMAGE:-$CONF_TARGETS}"

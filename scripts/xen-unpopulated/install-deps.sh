@@ -13,8 +13,12 @@ SYSROOT=$OUT/sysroot
 HOST_PKGS="build-essential bc bison flex libssl-dev libelf-dev cpio kmod
 	rsync xz-utils python3 ccache gcc-aarch64-linux-gnu
 	libc6-dev-arm64-cross qemu-system-arm device-tree-compiler libfdt-dev
-	linux-source-6.1 sparse"
+	linux-source-6.1 sparse gcc-arm-linux-gnueabihf qemu-system-x86"
 FOREIGN_PKGS="xen-hypervisor-4.17-arm64:arm64 busybox-static:arm64"
+# The x86_64 PV dom0 boot: Xen for amd64 and a static busybox, unpacked
+# under $OUT/sysroot-x86 (never installed on the build machine).
+X86_PKGS="xen-hypervisor-4.17-amd64:amd64 busybox-static:amd64"
+SYSROOT_X86=$OUT/sysroot-x86
 
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
@@ -31,7 +35,7 @@ if ! dpkg --print-foreign-architectures | grep -qx arm64; then
 fi
 
 if [ -n "$missing" ] || [ -n "${need_update:-}" ] ||
-   [ ! -f "$SYSROOT/.done" ]; then
+   [ ! -f "$SYSROOT/.done" ] || [ ! -f "$SYSROOT_X86/.done" ]; then
 	$SUDO apt-get update -qq
 fi
 
@@ -41,16 +45,28 @@ if [ -n "$missing" ]; then
 		apt-get install -y -qq --no-install-recommends $missing
 fi
 
-if [ ! -f "$SYSROOT/.done" ]; then
-	mkdir -p "$SYSROOT/debs"
-	(cd "$SYSROOT/debs" && apt-get download $FOREIGN_PKGS)
-	for deb in "$SYSROOT"/debs/*.deb; do
-		dpkg -x "$deb" "$SYSROOT"
+# unpack DIR PACKAGE...: apt-get download, dpkg -x into DIR, once.
+unpack() {
+	local dir=$1 deb
+	shift
+	[ -f "$dir/.done" ] && return 0
+	mkdir -p "$dir/debs"
+	(cd "$dir/debs" && apt-get download "$@")
+	for deb in "$dir"/debs/*.deb; do
+		dpkg -x "$deb" "$dir"
 	done
-	touch "$SYSROOT/.done"
-fi
+	touch "$dir/.done"
+}
+unpack "$SYSROOT" $FOREIGN_PKGS
+
+unpack "$SYSROOT_X86" $X86_PKGS
+# QEMU loads Xen for amd64 as a multiboot image, which must not be gzipped.
+[ -f "$SYSROOT_X86/boot/xen-4.17-amd64" ] ||
+	gunzip -k "$SYSROOT_X86"/boot/xen-4.17-amd64.gz
 
 XEN=$(ls "$SYSROOT"/boot/xen-4.17-arm64 2>/dev/null | head -n1)
 [ -n "$XEN" ] || { echo "install-deps: no Xen binary in $SYSROOT" >&2; exit 1; }
 [ -x "$SYSROOT/bin/busybox" ] || { echo "install-deps: no busybox" >&2; exit 1; }
+[ -f "$SYSROOT_X86/boot/xen-4.17-amd64" ] && [ -x "$SYSROOT_X86/bin/busybox" ] ||
+	{ echo "install-deps: no Xen or busybox for x86_64 in $SYSROOT_X86" >&2; exit 1; }
 echo "install-deps: ok (xen: $XEN)"

@@ -2,11 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Build the dom0 initramfs: static busybox from Debian's busybox-static
-# (arm64, unpacked by install-deps.sh), our /init, xen-extregions
-# cross-compiled statically with the baseline tree's libfdt, and the
-# series' kselftests (tools/testing/selftests/xen), run by /init.
+# (unpacked by install-deps.sh), our /init, xen-extregions compiled
+# statically with the baseline tree's libfdt, and the series' kselftests
+# (tools/testing/selftests/xen), run by /init.  One initramfs serves every
+# arm64 page size; x86_64 has its own.
 #
-#   mkinitramfs.sh OUTPUT.cpio.gz
+#   mkinitramfs.sh OUTPUT.cpio.gz [arm64|x86_64]
 
 set -euo pipefail
 
@@ -15,32 +16,41 @@ REPO=$(cd "$HERE/../.." && pwd)
 OUT=${OUT:-$REPO/build}
 BASE=$OUT/linux-source-6.1
 DEST=$1
-STAGE=$OUT/dom0
+ARCH=${2:-arm64}
+
+case $ARCH in
+arm64)	CC=aarch64-linux-gnu-gcc
+	BB=$OUT/sysroot/bin/busybox
+	STAGE=$OUT/dom0 ;;
+x86_64)	CC=gcc
+	BB=$OUT/sysroot-x86/bin/busybox
+	STAGE=$OUT/dom0-x86 ;;
+*)	echo "usage: $0 OUTPUT.cpio.gz [arm64|x86_64]" >&2; exit 2 ;;
+esac
+HDR=$OUT/headers-$ARCH
 
 mkdir -p "$STAGE/bin" "$STAGE/tests"
-make -s -C "$REPO/tools/xen" CC=aarch64-linux-gnu-gcc LDFLAGS=-static \
+make -s -C "$REPO/tools/xen" CC="$CC" LDFLAGS=-static \
 	LIBFDT_SRC="$BASE/scripts/dtc/libfdt" OUTPUT="$STAGE/bin/"
 
 # kselftests of the series, and the bench, against its uapi headers.
 SRC=$OUT/linux-ours
-make -s -C "$SRC" O="$OUT/obj-ours" ARCH=arm64 \
-	INSTALL_HDR_PATH="$OUT/headers" headers_install
+make -s -C "$SRC" O="$OUT/obj-headers-$ARCH" ARCH="$ARCH" \
+	INSTALL_HDR_PATH="$HDR" headers_install
 if [ -d "$SRC/tools/testing/selftests/xen" ]; then
 	for c in "$SRC"/tools/testing/selftests/xen/*.c; do
 		t=$(basename "$c" .c)
-		aarch64-linux-gnu-gcc -static -O2 -Wall -I"$OUT/headers/include" \
-			-o "$STAGE/tests/$t" "$c"
+		$CC -static -O2 -Wall -I"$HDR/include" -o "$STAGE/tests/$t" "$c"
 	done
 fi
 
-aarch64-linux-gnu-gcc -static -O2 -Wall -I"$OUT/headers/include" \
+$CC -static -O2 -Wall -I"$HDR/include" \
 	-o "$STAGE/bin/xen-unpop-bench" "$HERE/dom0/xen-unpop-bench.c"
 
 GEN=$OUT/gen_init_cpio
 [ "$GEN" -nt "$BASE/usr/gen_init_cpio.c" ] ||
 	cc -O2 -o "$GEN" "$BASE/usr/gen_init_cpio.c"
 
-BB=$OUT/sysroot/bin/busybox
 list=$STAGE/initramfs.list
 {
 	for d in /bin /sbin /usr /usr/bin /proc /sys /dev /tmp /tests /etc; do

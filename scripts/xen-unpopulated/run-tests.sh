@@ -10,8 +10,11 @@
 #   boot-regions   Xen + our dom0: regions, holes, tool, KUnit
 #   boot-no-regions  the same with ext_regions=no: fallback
 #   boot-small-regions  a layout with a 64 MiB region: the pool uses it
+#   boot-regions-16k, -64k  the same dom0 tests with 16 and 64 KiB pages
+#   boot-x86_64    an x86_64 PV dom0 under Xen for amd64: safe placement
+#   boot-stock     stock 6.1: the kselftests skip cleanly
 #   first-map      RAM cost of the first grant map, ours <= 64 kB, stock
-#                  measured beside it in the same run
+#                  measured beside it in the same run (arm64 and x86_64)
 #   dmabuf         a 4 MiB gntdev dma-buf: no superpage shattered (Xen's
 #                  'q'), RAM cost, beside stock and our forced RAM path
 #   series check   every prefix of the series builds
@@ -21,6 +24,8 @@ set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 export OUT=${OUT:-$REPO/build}
+# The test matrix names its configurations itself.
+unset CONF
 RES=$OUT/results
 BOOT_TIMEOUT=${TIMEOUT:-300}
 rm -rf "$RES"
@@ -52,9 +57,6 @@ tail -n 1 "$RES/checkpatch.tap" 2>/dev/null
 
 if step build-kernel-ours "$HERE/build-kernel.sh" ours &&
    step build-initramfs "$HERE/mkinitramfs.sh" "$OUT/initrd.cpio.gz"; then
-	"$HERE/kernel-checks.sh" > "$RES/kernel-checks.tap"
-	tail -n 1 "$RES/kernel-checks.tap"
-
 	# boot [XEN_OPTIONS] XENBOOT_ARGS...: our dom0, with grant frames
 	# enough for the bigger dma-buf tests (Xen's default is 64).
 	boot() {
@@ -64,37 +66,80 @@ if step build-kernel-ours "$HERE/build-kernel.sh" ours &&
 			--xen-cmdline "gnttab_max_frames=512 $xen" \
 			--kernel "$OUT/obj-ours/arch/arm64/boot/Image" "$@"
 	}
+	# check LOG NAME XENBOOT_CHECK_ARGS...: TAP into $RES/NAME.tap
+	check() {
+		local log=$1 name=$2
+		shift 2
+		"$HERE/xenboot.py" check "$log" --name "$name" "$@" > "$RES/$name.tap"
+		tail -n 1 "$RES/$name.tap"
+	}
+	ALL_KUNIT=(--kunit xen_extended_regions:25 --kunit xen_unpopulated_alloc:17)
+	KSELFTESTS=(--kselftest gntdev_unpopulated --kselftest gntdev_dmabuf)
+
 	boot "" --log "$RES/boot-regions.log"
-	"$HERE/xenboot.py" check "$RES/boot-regions.log" --name boot-regions \
-		--expect-regions --kunit xen_extended_regions:25 \
-		--kunit xen_unpopulated_alloc:14 --kselftest gntdev_unpopulated \
-		--kselftest gntdev_dmabuf > "$RES/boot-regions.tap"
-	tail -n 1 "$RES/boot-regions.tap"
+	check "$RES/boot-regions.log" boot-regions --expect-regions \
+		"${ALL_KUNIT[@]}" "${KSELFTESTS[@]}"
 
 	boot "ext_regions=no" --log "$RES/boot-no-regions.log"
-	"$HERE/xenboot.py" check "$RES/boot-no-regions.log" \
-		--name boot-no-regions --expect-no-regions \
-		--kselftest gntdev_unpopulated --kselftest gntdev_dmabuf \
-		> "$RES/boot-no-regions.tap"
-	tail -n 1 "$RES/boot-no-regions.tap"
+	check "$RES/boot-no-regions.log" boot-no-regions --expect-no-regions \
+		"${KSELFTESTS[@]}"
 
 	# Several regions, one of 64 MiB, which the stock allocator (128 MiB
 	# sections) cannot use: the pool must use every one of them.
 	boot "" --mem 2048 --dom0-mem 1600M --dom0-cmdline xu.tests=gntdev_unpopulated \
 		--log "$RES/boot-small-regions.log"
-	"$HERE/xenboot.py" check "$RES/boot-small-regions.log" \
-		--name boot-small-regions --expect-regions --small-region \
-		--kunit xen_unpopulated_alloc:14 --kselftest gntdev_unpopulated \
-		> "$RES/boot-small-regions.tap"
-	tail -n 1 "$RES/boot-small-regions.tap"
+	check "$RES/boot-small-regions.log" boot-small-regions --expect-regions \
+		--small-region --kunit xen_unpopulated_alloc:17 \
+		--kselftest gntdev_unpopulated
 
-	# RAM cost of the first grant map, and a 4 MiB grant DMA buffer's RAM
-	# and superpage cost: ours beside stock in one run.
+	# 16 and 64 KiB pages: the same dom0 tests on the same initramfs.
+	for pages in 16k 64k; do
+		if step "build-kernel-ours-$pages" env CONF="arm64-$pages" \
+			"$HERE/build-kernel.sh" ours; then
+			# cortex-a57 has no 16 KiB granule; a76 has all.
+			boot "" --kernel "$OUT/obj-ours-$pages/arch/arm64/boot/Image" \
+				--cpu cortex-a76 --log "$RES/boot-regions-$pages.log"
+			check "$RES/boot-regions-$pages.log" "boot-regions-$pages" \
+				--expect-regions "${ALL_KUNIT[@]}" "${KSELFTESTS[@]}"
+		fi
+	done
+
+	# x86_64 PV dom0 under Xen for amd64: the pool on iomem_resource,
+	# above 4 GiB and everything described; gntdev cannot export
+	# dma-bufs on PV, so that kselftest must skip, saying so.
+	if step build-kernel-ours-x86_64 env CONF=x86_64 "$HERE/build-kernel.sh" ours &&
+	   step build-initramfs-x86_64 "$HERE/mkinitramfs.sh" \
+		"$OUT/initrd-x86_64.cpio.gz" x86_64; then
+		"$HERE/xenboot.py" boot --arch x86_64 --timeout "$BOOT_TIMEOUT" \
+			--kernel "$OUT/obj-x86/arch/x86/boot/bzImage" \
+			--initrd "$OUT/initrd-x86_64.cpio.gz" --log "$RES/boot-x86_64.log"
+		check "$RES/boot-x86_64.log" boot-x86_64 --expect-iomem \
+			"${ALL_KUNIT[@]}" --kselftest gntdev_unpopulated \
+			--kselftest-skip "gntdev_dmabuf:cannot export dma-bufs"
+	fi
+
+	# W=1, sparse and kernel-doc; x86_64 and 32-bit arm (with and
+	# without LPAE) builds.
+	"$HERE/kernel-checks.sh" > "$RES/kernel-checks.tap"
+	tail -n 1 "$RES/kernel-checks.tap"
+
+	# Stock beside ours: its kselftest run must skip cleanly; the RAM
+	# cost of the first grant map, and a 4 MiB grant DMA buffer's RAM
+	# and superpage cost, ours beside stock in one run.
 	if step build-kernel-stock "$HERE/build-kernel.sh" stock; then
+		boot "" --kernel "$OUT/obj-stock/arch/arm64/boot/Image" \
+			--log "$RES/boot-stock.log"
+		check "$RES/boot-stock.log" boot-stock --expect-regions --stock \
+			--kselftest-skip "gntdev_unpopulated:kernel without" \
+			--kselftest-skip "gntdev_dmabuf:kernel without"
 		"$HERE/bench.py" --assert-first-map > "$RES/first-map.tap"
 		tail -n 1 "$RES/first-map.tap"
 		"$HERE/bench.py" --assert-dmabuf > "$RES/dmabuf.tap"
 		tail -n 1 "$RES/dmabuf.tap"
+	fi
+	if step build-kernel-stock-x86_64 env CONF=x86_64 "$HERE/build-kernel.sh" stock; then
+		"$HERE/bench.py" --assert-first-map x86_64 > "$RES/first-map-x86_64.tap"
+		tail -n 1 "$RES/first-map-x86_64.tap"
 	fi
 
 	# Last: it steps the ours tree through the series, then restores it.

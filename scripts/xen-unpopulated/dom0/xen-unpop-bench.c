@@ -35,7 +35,8 @@ typedef uint16_t domid_t;
 #include <xen/gntalloc.h>
 #include <xen/gntdev.h>
 
-#define PAGE 4096UL
+/* The kernel page size: the unit of gntalloc and gntdev mappings. */
+#define PAGE ((unsigned long)sysconf(_SC_PAGESIZE))
 
 static void die(const char *what)
 {

@@ -1,0 +1,58 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The configurations the harness builds, in one place.  Source it and call
+#
+#   conf_vars CONF KIND     (KIND: ours or stock)
+#
+# which sets CONF_ARCH, CONF_CROSS (the cross-compiler prefix), CONF_FRAGS
+# (config fragments on top of allnoconfig), CONF_TARGETS (make targets),
+# CONF_IMAGE (the boot image, relative to the object tree; empty where
+# nothing boots) and CONF_OBJ (the object tree under $OUT).  Run as a
+# script, it prints "OBJ IMAGE" for CONF and KIND.
+
+CONF_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+conf_vars() {
+	local conf=$1 kind=$2
+
+	case $conf in
+	arm64|arm64-16k|arm64-64k)
+		CONF_ARCH=arm64
+		CONF_CROSS=aarch64-linux-gnu-
+		CONF_FRAGS=("$CONF_DIR/dom0-arm64.config")
+		[ "$conf" = arm64 ] ||
+			CONF_FRAGS+=("$CONF_DIR/$conf.config")
+		CONF_TARGETS=Image
+		CONF_IMAGE=arch/arm64/boot/Image
+		CONF_OBJ=obj-$kind${conf#arm64}
+		;;
+	x86_64)
+		CONF_ARCH=x86_64
+		CONF_CROSS=
+		CONF_FRAGS=("$CONF_DIR/x86-dom0.config")
+		CONF_TARGETS=bzImage
+		CONF_IMAGE=arch/x86/boot/bzImage
+		CONF_OBJ=obj-x86
+		[ "$kind" = ours ] || CONF_OBJ=obj-x86-$kind
+		;;
+	arm|arm-lpae)
+		CONF_ARCH=arm
+		CONF_CROSS=arm-linux-gnueabihf-
+		CONF_FRAGS=("$CONF_DIR/arm.config")
+		[ "$conf" = arm ] || CONF_FRAGS+=("$CONF_DIR/$conf.config")
+		CONF_TARGETS="arch/arm/xen/ drivers/xen/"
+		CONF_IMAGE=
+		CONF_OBJ=obj-$kind-$conf
+		;;
+	*)
+		echo "unknown configuration '$conf' (arm64, arm64-16k, arm64-64k, x86_64, arm, arm-lpae)" >&2
+		return 2
+		;;
+	esac
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	conf_vars "$1" "${2:-ours}" || exit 2
+	echo "$CONF_OBJ $CONF_IMAGE"
+fi
