@@ -6,6 +6,7 @@
 #
 #   host tool      tools/xen/tests/run.sh on the host build of the tool
 #   checkpatch     scripts/checkpatch.pl --strict on every patch
+#   am-check       git am of the series onto the pristine baseline tree
 #   kernel checks  our files rebuilt with W=1 and sparse, no warnings
 #   boot-regions   Xen + our dom0: regions, holes, tool, KUnit
 #   boot-no-regions  the same with ext_regions=no: fallback
@@ -14,7 +15,8 @@
 #   boot-x86_64    an x86_64 PV dom0 under Xen for amd64: safe placement
 #   boot-stock     stock 6.1: the kselftests skip cleanly
 #   first-map      RAM cost of the first grant map, ours <= 64 kB, stock
-#                  measured beside it in the same run (arm64 and x86_64)
+#                  measured beside it in the same run (arm64 with 4, 16
+#                  and 64 KiB pages, x86_64)
 #   dmabuf         a 4 MiB gntdev dma-buf: no superpage shattered (Xen's
 #                  'q'), RAM cost, beside stock and our forced RAM path
 #   series check   every prefix of the series builds
@@ -51,9 +53,14 @@ step build-host-tool make -C "$REPO/tools/xen" OUTPUT="$OUT/host/" &&
 	"$REPO/tools/xen/tests/run.sh" "$OUT/host/xen-extregions" > "$RES/host-tool.tap"
 tail -n 1 "$RES/host-tool.tap" 2>/dev/null
 
-step series "$HERE/series.sh" "$OUT/linux-source-6.1" "$REPO/out/series" &&
+if step series "$HERE/series.sh" "$OUT/linux-source-6.1" "$REPO/out/series"; then
 	"$HERE/checkpatch.sh" "$REPO/out/series" > "$RES/checkpatch.tap"
-tail -n 1 "$RES/checkpatch.tap" 2>/dev/null
+	tail -n 1 "$RES/checkpatch.tap"
+	# git am onto a git tree of the whole pristine baseline.
+	"$HERE/am-check.sh" /usr/src/linux-source-6.1.tar.xz "$REPO/out/series" \
+		> "$RES/am-check.tap"
+	tail -n 1 "$RES/am-check.tap"
+fi
 
 if step build-kernel-ours "$HERE/build-kernel.sh" ours &&
    step build-initramfs "$HERE/mkinitramfs.sh" "$OUT/initrd.cpio.gz"; then
@@ -141,6 +148,16 @@ if step build-kernel-ours "$HERE/build-kernel.sh" ours &&
 		"$HERE/bench.py" --assert-first-map x86_64 > "$RES/first-map-x86_64.tap"
 		tail -n 1 "$RES/first-map-x86_64.tap"
 	fi
+	# Stock with 16 and 64 KiB pages, the same configs as ours: the
+	# first map, both booted in this run.
+	for pages in 16k 64k; do
+		if step "build-kernel-stock-$pages" env CONF="arm64-$pages" \
+			"$HERE/build-kernel.sh" stock; then
+			"$HERE/bench.py" --assert-first-map "arm64-$pages" \
+				> "$RES/first-map-arm64-$pages.tap"
+			tail -n 1 "$RES/first-map-arm64-$pages.tap"
+		fi
+	done
 
 	# Last: it steps the ours tree through the series, then restores it.
 	"$HERE/series-check.sh" > "$RES/series-check.tap"

@@ -8,7 +8,8 @@
 #
 # Each directory patches/NN-name/ is one patch:
 #   message        subject line, blank line, body with Signed-off-by
-#   files          our new files (repository paths = kernel paths)
+#   files          our files (repository paths = kernel paths): new ones,
+#                  or baseline files that the patch rewrites as a whole
 #   upstream.diff  small diff to baseline files (may be empty)
 # patches/cover-letter is the cover letter (subject line, blank, body).
 #
@@ -55,8 +56,14 @@ set_author() {
 	GIT_COMMITTER_EMAIL=$GIT_AUTHOR_EMAIL
 }
 
-# The baseline files that any patch modifies.
+# The baseline files that any patch modifies: those its upstream.diff
+# names, and those of our files that the baseline already has (a patch
+# changes them; it never creates a file the baseline ships).
 touched=$(sed -n 's|^diff --git a/\([^ ]*\) b/.*|\1|p' "$REPO"/patches/*/upstream.diff | sort -u)
+for f in $(cat "$REPO"/patches/[0-9]*/files | grep -v '^#'); do
+	[ -f "$BASE/$f" ] && touched="$touched $f"
+done
+touched=$(echo "$touched" | tr ' ' '\n' | sed '/^$/d' | sort -u)
 for f in $touched; do
 	mkdir -p "$WORK/$(dirname "$f")"
 	cp "$BASE/$f" "$WORK/$f"

@@ -1,0 +1,81 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The series as a maintainer takes it: git am onto a git tree of the
+# pristine baseline, every file the package ships in one commit.  TAP.
+#
+#   am-check.sh TARBALL SERIESDIR
+#
+# The pristine tree is made once per baseline version under $OUT and
+# reset before each check, so a check after the first takes seconds.
+# Debian's .gitignore ignores the whole top level: add with -f.
+
+set -uo pipefail
+
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+OUT=${OUT:-$REPO/build}
+TARBALL=$1
+SERIES=$(cd "$2" && pwd)
+NAME=$(basename "$TARBALL" .tar.xz)
+GIT=$OUT/pristine-$NAME
+PKG_VERSION=$(dpkg-query -W -f='${Version}' "$NAME" 2>/dev/null || stat -c %Y "$TARBALL")
+failed=0
+n=0
+
+g() {
+	git -C "$GIT" -c user.name=xen-unpopulated \
+		-c user.email=xen-unpopulated@example.org \
+		-c core.autocrlf=false -c advice.detachedHead=false "$@"
+}
+
+# ok COND_RC DESCRIPTION [DIAGNOSTIC]
+ok() {
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $n - am-check: $2"
+	else
+		failed=$((failed + 1))
+		echo "not ok $n - am-check: $2"
+		[ -z "${3:-}" ] || echo "$3" | head -n 20 | sed 's/^/#   /'
+	fi
+}
+
+if [ "$(cat "$GIT/.git/xen-unpopulated-baseline" 2>/dev/null)" != "$PKG_VERSION" ]; then
+	rm -rf "$GIT"
+	mkdir -p "$GIT"
+	tar -C "$GIT" --strip-components=1 -xf "$TARBALL" &&
+	g init -q -b pristine && g add -A -f &&
+	g commit -q -m "$NAME $PKG_VERSION as Debian ships it" &&
+	echo "$PKG_VERSION" > "$GIT/.git/xen-unpopulated-baseline"
+	ok $? "a git tree of the pristine $NAME $PKG_VERSION"
+else
+	ok 0 "a git tree of the pristine $NAME $PKG_VERSION (kept)"
+fi
+
+patches=$(ls "$SERIES"/[0-9]*.patch | grep -v '/0000-cover-letter.patch$')
+nr=$(echo "$patches" | wc -l)
+g am --abort > /dev/null 2>&1
+g checkout -q -f pristine && g clean -fdxq && g checkout -q -B am pristine
+# shellcheck disable=SC2086 # one argument a patch
+log=$(g am --whitespace=error-all $patches 2>&1)
+ok $? "git am applies all $nr patches" "$log"
+applied=$(g rev-list --count pristine..am)
+ok "$([ "$applied" -eq "$nr" ]; echo $?)" "one commit a patch ($applied of $nr)"
+
+# No patch re-creates a file the baseline ships.
+recreated=$(for c in $(g rev-list --reverse pristine..am); do
+	for f in $(g diff-tree --no-commit-id --diff-filter=A --name-only -r "$c"); do
+		g cat-file -e "pristine:$f" 2>/dev/null && echo "$f"
+	done
+done)
+ok "$([ -z "$recreated" ]; echo $?)" "no patch adds a file the baseline has" "$recreated"
+
+# What git am produced is our repository's files, byte for byte.
+differ=$(for f in $(cat "$REPO"/patches/[0-9]*/files | grep -v '^#'); do
+	cmp -s "$GIT/$f" "$REPO/$f" || echo "$f"
+done)
+ok "$([ -z "$differ" ]; echo $?)" "the applied tree holds our files as the repository has them" "$differ"
+
+echo "1..$n"
+echo "# am-check: $((n - failed)) passed, $failed failed"
+[ $failed -eq 0 ]
