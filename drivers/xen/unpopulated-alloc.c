@@ -494,7 +494,7 @@ static void xen_unpop_handback_fn(struct work_struct *work)
 static void xen_unpop_maybe_hand_back(void)
 {
 	if (xen_unpop_handback_due())
-		mod_delayed_work(system_wq, &xen_unpop_handback_work,
+		mod_delayed_work(system_unbound_wq, &xen_unpop_handback_work,
 				 msecs_to_jiffies(handback_delay_ms));
 }
 
@@ -652,7 +652,6 @@ int xen_alloc_unpopulated_contiguous_pages(unsigned int nr_pages,
 	}
 	return 0;
 }
-EXPORT_SYMBOL(xen_alloc_unpopulated_contiguous_pages);
 
 /**
  * xen_free_unpopulated_contiguous_pages - return a contiguous run
@@ -676,7 +675,6 @@ void xen_free_unpopulated_contiguous_pages(unsigned int nr_pages,
 		xen_unpop_maybe_hand_back();
 	mutex_unlock(&xen_unpop_lock);
 }
-EXPORT_SYMBOL(xen_free_unpopulated_contiguous_pages);
 
 /**
  * xen_is_unpopulated_page - tell an unpopulated page from a RAM page
@@ -690,7 +688,6 @@ bool xen_is_unpopulated_page(const struct page *page)
 {
 	return xen_unpop_page(page);
 }
-EXPORT_SYMBOL(xen_is_unpopulated_page);
 
 /**
  * xen_unpopulated_granule - the unit of address space the pool maps
@@ -809,10 +806,11 @@ static int __init xen_unpop_debugfs_init(void)
 
 	if (!xen_domain())
 		return 0;
+	/* debugfs_lookup() takes a reference: our directory pins the parent. */
 	xen = debugfs_lookup("xen", NULL);
-	if (!xen)
-		xen = debugfs_create_dir("xen", NULL);
-	dir = debugfs_create_dir("unpopulated", xen);
+	dir = debugfs_create_dir("unpopulated",
+				 xen ?: debugfs_create_dir("xen", NULL));
+	dput(xen);
 	debugfs_create_file("stats", 0400, dir, NULL, &xen_unpop_stats_fops);
 	debugfs_create_file("chunks", 0400, dir, NULL, &xen_unpop_chunks_fops);
 	debugfs_create_file("resource", 0400, dir, NULL,

@@ -277,11 +277,12 @@ static int __init xen_ext_regions_debugfs_init(void)
 	if (!xen_regions)
 		return 0;
 
+	/* debugfs_lookup() takes a reference: our file pins the parent. */
 	dir = debugfs_lookup("xen", NULL);
-	if (!dir)
-		dir = debugfs_create_dir("xen", NULL);
-	debugfs_create_file("extended_regions", 0400, dir, NULL,
+	debugfs_create_file("extended_regions", 0400,
+			    dir ?: debugfs_create_dir("xen", NULL), NULL,
 			    &xen_ext_regions_fops);
+	dput(dir);
 	return 0;
 }
 late_initcall(xen_ext_regions_debugfs_init);
