@@ -58,7 +58,7 @@ BOOT = $(S)/xenboot.py boot --arch $(BOOT_ARCH) --initrd $(INITRD) \
 	--smp $(SMP) --timeout $(TIMEOUT) --dom0-cmdline "$(DOM0_CMDLINE)"
 
 .PHONY: all deps baseline kernel stock initramfs run test bench host-test \
-	series checkpatch clean
+	series checkpatch patches clean
 
 all: run
 
@@ -102,6 +102,11 @@ series: baseline
 
 checkpatch: series
 	@$(S)/checkpatch.sh $(CURDIR)/out/series
+
+# After editing the commits in out/series/git (make series made it):
+# write them back into patches/ and our files.
+patches:
+	@$(S)/export-patches.sh $(CURDIR)/out/series/git
 
 clean:
 	rm -rf $(OUT)/obj-* $(OUT)/results $(OUT)/dom0 $(OUT)/dom0-x86 out

@@ -7,6 +7,7 @@
 #   host tool      tools/xen/tests/run.sh on the host build of the tool
 #   checkpatch     scripts/checkpatch.pl --strict on every patch
 #   am-check       git am of the series onto the pristine baseline tree
+#   patches-check  patches/ is what export-patches.sh writes from it
 #   kernel checks  our files rebuilt with W=1 and sparse, no warnings
 #   boot-regions   Xen + our dom0: regions, holes, tool, KUnit
 #   boot-no-regions  the same with ext_regions=no: fallback
@@ -60,6 +61,9 @@ if step series "$HERE/series.sh" "$OUT/linux-source-6.1" "$REPO/out/series"; the
 	"$HERE/am-check.sh" /usr/src/linux-source-6.1.tar.xz "$REPO/out/series" \
 		> "$RES/am-check.tap"
 	tail -n 1 "$RES/am-check.tap"
+	# patches/ is what make patches would write from this series.
+	"$HERE/patches-check.sh" "$REPO/out/series/git" > "$RES/patches-check.tap"
+	tail -n 1 "$RES/patches-check.tap"
 fi
 
 if step build-kernel-ours "$HERE/build-kernel.sh" ours &&
