@@ -25,6 +25,8 @@
 #include <linux/ioport.h>
 #include <linux/memory_hotplug.h>
 #include <linux/of.h>
+#include <linux/overflow.h>
+#include <linux/range.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 
@@ -49,6 +51,22 @@ static unsigned int xen_nr_holes;
 #define XEN_EXT_REGION_GRANULE	((u64)xen_unpopulated_granule())
 
 /*
+ * Sum the sizes of @nr ranges into @total; true if the sum does not fit.
+ * Normalising keeps the sum exactly when no two entries overlapped.
+ */
+static bool __init xen_ext_regions_total(const struct range *regions,
+					 unsigned int nr, u64 *total)
+{
+	unsigned int i;
+
+	*total = 0;
+	for (i = 0; i < nr; i++)
+		if (check_add_overflow(*total, range_len(&regions[i]), total))
+			return true;
+	return false;
+}
+
+/*
  * Parse "reg" entries 1..N of @np into a freshly allocated array of
  * normalised regions.  Returns the number of regions, 0 if there are none
  * or a negative errno.
@@ -58,6 +76,8 @@ static int __init xen_ext_regions_read(struct device_node *np,
 {
 	int na = of_n_addr_cells(np), ns = of_n_size_cells(np);
 	unsigned int i, nr_entries, nr = 0;
+	u64 before, after;
+	bool overlap;
 	const __be32 *reg;
 	struct range *regions;
 	int len;
@@ -98,9 +118,14 @@ static int __init xen_ext_regions_read(struct device_node *np,
 	}
 
 	i = nr;
+	overlap = xen_ext_regions_total(regions, nr, &before);
 	nr = xen_ext_regions_normalize(regions, nr);
-	if (nr < i)
-		pr_warn("merged %u overlapping or touching entries\n", i - nr);
+	overlap |= xen_ext_regions_total(regions, nr, &after) || after < before;
+	/* Entries that merely touch are legal; overlapping ones are not. */
+	if (nr < i && overlap)
+		pr_warn("merged %u overlapping entries\n", i - nr);
+	else if (nr < i)
+		pr_debug("merged %u touching entries\n", i - nr);
 
 	*regionsp = regions;
 	return nr;
