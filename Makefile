@@ -78,7 +78,7 @@ initramfs: baseline
 	@$(S)/mkinitramfs.sh $(INITRD) $(BOOT_ARCH)
 
 run: $(if $(filter stock,$(KERNEL)),stock,kernel) initramfs
-	@$(if $(filter arm arm-lpae,$(CONF)),echo "32-bit arm is built, not booted"; exit 1)
+	@$(if $(filter arm arm-lpae,$(CONF)),echo "32-bit arm is built and not booted"; exit 1)
 	@mkdir -p $(RES)
 	@$(BOOT) --kernel $(call IMAGE,$(KERNEL)) \
 		--xen-cmdline "gnttab_max_frames=512 $(XEN_CMDLINE)" \

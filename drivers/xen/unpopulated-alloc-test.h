@@ -444,6 +444,55 @@ static void xut_handback_keeps_neighbours(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, xut_check_chunks(test), 0UL);
 }
 
+/*
+ * A reference that outlives the free (a pin of a buffer mapped to user
+ * space) keeps its chunk, struct pages and all, until it is dropped.
+ */
+static void xut_handback_waits_for_refs(struct kunit *test)
+{
+	const unsigned int nr = 2 * XEN_UNPOP_GRANULE_PAGES;
+	struct page **pages, *held, *kept;
+	struct xen_unpop_stats before;
+	unsigned long pfn;
+
+	if (!xen_unpop_can_hand_back())
+		kunit_skip(test, "no hand-back in a PV guest");
+	pages = kunit_kcalloc(test, nr, sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pages);
+
+	cancel_delayed_work_sync(&xen_unpop_handback_work);
+	xen_unpop_hand_back();
+	/* A page of the reserve stays in use: only our chunk is spare. */
+	KUNIT_ASSERT_EQ(test, xen_alloc_unpopulated_pages(1, &kept), 0);
+	before = xut_stats();
+	KUNIT_ASSERT_LT(test, before.pages_free, (unsigned long)nr);
+
+	/* Bigger than the reserve: spare as soon as it is wholly free. */
+	KUNIT_ASSERT_EQ(test, xen_alloc_unpopulated_contiguous_pages(nr, pages),
+			0);
+	KUNIT_EXPECT_GT(test, xut_stats().chunks, before.chunks);
+	held = pages[nr / 2];
+	pfn = page_to_pfn(held);
+	get_page(held);
+	xen_free_unpopulated_contiguous_pages(nr, pages);
+
+	KUNIT_EXPECT_EQ(test, xen_unpop_hand_back(), 0U);
+	KUNIT_EXPECT_GT(test, xut_stats().handback_held, before.handback_held);
+	KUNIT_EXPECT_GT(test, xut_stats().chunks, before.chunks);
+	KUNIT_EXPECT_TRUE(test, pfn_valid(pfn));
+	KUNIT_EXPECT_TRUE(test, xen_unpop_page(held));
+	KUNIT_EXPECT_EQ(test, page_ref_count(held), XEN_UNPOP_IDLE_REFCOUNT + 1);
+	/* The retry was armed; it must not race with the checks below. */
+	KUNIT_EXPECT_TRUE(test, cancel_delayed_work_sync(&xen_unpop_handback_work));
+
+	put_page(held);
+	KUNIT_EXPECT_GE(test, xen_unpop_hand_back(), 1U);
+	KUNIT_EXPECT_EQ(test, xut_stats().chunks, before.chunks);
+	KUNIT_EXPECT_FALSE(test, pfn_valid(pfn));
+	KUNIT_EXPECT_EQ(test, xut_check_chunks(test), 0UL);
+	xen_free_unpopulated_pages(1, &kept);
+}
+
 /* The placement rule on iomem_resource, as a pure function. */
 static void xut_iomem_floor_rule(struct kunit *test)
 {
@@ -654,6 +703,7 @@ static struct kunit_case xen_unpopulated_alloc_test_cases[] = {
 	KUNIT_CASE(xut_exhaustion_falls_back),
 	KUNIT_CASE(xut_handback_returns_ram),
 	KUNIT_CASE(xut_handback_keeps_neighbours),
+	KUNIT_CASE(xut_handback_waits_for_refs),
 	KUNIT_CASE(xut_iomem_floor_rule),
 	KUNIT_CASE(xut_iomem_placement),
 	KUNIT_CASE(xut_every_region_used),

@@ -75,6 +75,14 @@
 #define XEN_UNPOP_MAX_GROWTH_PAGES	PAGES_PER_SECTION
 /* Free pages kept in the pool when handing chunks back. */
 #define XEN_UNPOP_RESERVE_PAGES		XEN_UNPOP_GRANULE_PAGES
+/*
+ * The refcount of a MEMORY_DEVICE_GENERIC page that nobody holds:
+ * memremap_pages() leaves it at 1, and a put that would drop it to 0
+ * (none should) resets it to 1.
+ */
+#define XEN_UNPOP_IDLE_REFCOUNT		1
+/* Least delay before looking again at a chunk whose pages are held (ms). */
+#define XEN_UNPOP_HELD_RETRY_MS		1000
 
 struct xen_unpop_chunk {
 	struct dev_pagemap pgmap;
@@ -107,6 +115,7 @@ static struct xen_unpop_stats {
 	unsigned long grow_failures;
 	unsigned long handbacks;
 	unsigned long handback_pages;
+	unsigned long handback_held;
 } xen_unpop_stats;
 
 static unsigned int handback_delay_ms = 1000;
@@ -443,14 +452,33 @@ static bool xen_unpop_handback_due(void)
 }
 
 /*
+ * Does anything still hold a page of this wholly free chunk?  A reference
+ * taken while a page was in use (a pin of a buffer mapped to user space,
+ * an skb fragment) may outlive xen_free_unpopulated_pages(); once the
+ * chunk is unmapped it would point into freed struct pages.  Lock held.
+ */
+static bool xen_unpop_chunk_held(const struct xen_unpop_chunk *chunk)
+{
+	struct page *first = pfn_to_page(chunk->first_pfn);
+	unsigned int i;
+
+	for (i = 0; i < chunk->nr_pages; i++)
+		if (page_ref_count(nth_page(first, i)) != XEN_UNPOP_IDLE_REFCOUNT)
+			return true;
+	return false;
+}
+
+/*
  * Unmap and release spare chunks: wholly free ones, but for a reserve of
- * one small chunk.  Returns the number of chunks handed back.
+ * one small chunk, and but for chunks with a page still referenced, which
+ * are looked at again later.  Returns the number of chunks handed back.
  */
 static unsigned int xen_unpop_hand_back(void)
 {
 	struct xen_unpop_chunk *chunk, *tmp;
 	LIST_HEAD(victims);
 	unsigned int n = 0;
+	bool held = false;
 
 	mutex_lock(&xen_unpop_lock);
 	if (xen_unpop_can_hand_back()) {
@@ -459,6 +487,11 @@ static unsigned int xen_unpop_hand_back(void)
 						 list) {
 			if (!xen_unpop_chunk_spare(chunk))
 				continue;
+			if (xen_unpop_chunk_held(chunk)) {
+				xen_unpop_stats.handback_held++;
+				held = true;
+				continue;
+			}
 			list_move(&chunk->list, &victims);
 			xen_unpop_stats.chunks--;
 			xen_unpop_stats.pages_total -= chunk->nr_pages;
@@ -471,6 +504,11 @@ static unsigned int xen_unpop_hand_back(void)
 			n++;
 		}
 	}
+	if (held)
+		mod_delayed_work(system_unbound_wq, &xen_unpop_handback_work,
+				 msecs_to_jiffies(max_t(unsigned int,
+							handback_delay_ms,
+							XEN_UNPOP_HELD_RETRY_MS)));
 	mutex_unlock(&xen_unpop_lock);
 
 	list_for_each_entry_safe(chunk, tmp, &victims, list) {
@@ -759,6 +797,7 @@ static int xen_unpop_stats_show(struct seq_file *s, void *unused)
 	seq_printf(s, "grow_failures %lu\n", st.grow_failures);
 	seq_printf(s, "handbacks %lu\n", st.handbacks);
 	seq_printf(s, "handback_pages %lu\n", st.handback_pages);
+	seq_printf(s, "handback_held %lu\n", st.handback_held);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(xen_unpop_stats);

@@ -84,7 +84,7 @@ if step build-kernel-ours "$HERE/build-kernel.sh" ours &&
 		"$HERE/xenboot.py" check "$log" --name "$name" "$@" > "$RES/$name.tap"
 		tail -n 1 "$RES/$name.tap"
 	}
-	ALL_KUNIT=(--kunit xen_extended_regions:25 --kunit xen_unpopulated_alloc:17)
+	ALL_KUNIT=(--kunit xen_extended_regions:25 --kunit xen_unpopulated_alloc:18)
 	KSELFTESTS=(--kselftest gntdev_unpopulated --kselftest gntdev_dmabuf)
 
 	boot "" --log "$RES/boot-regions.log"
@@ -100,7 +100,7 @@ if step build-kernel-ours "$HERE/build-kernel.sh" ours &&
 	boot "" --mem 2048 --dom0-mem 1600M --dom0-cmdline xu.tests=gntdev_unpopulated \
 		--log "$RES/boot-small-regions.log"
 	check "$RES/boot-small-regions.log" boot-small-regions --expect-regions \
-		--small-region --kunit xen_unpopulated_alloc:17 \
+		--small-region --kunit xen_unpopulated_alloc:18 \
 		--kselftest gntdev_unpopulated
 
 	# 16 and 64 KiB pages: the same dom0 tests on the same initramfs.
