@@ -1,12 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# xen-unpopulated: build, boot and test our Linux 6.1 series as dom0 under
+# xen-unpopulated: build, boot and test our Linux 6.1 (and 6.12) series as dom0 under
 # the real Xen hypervisor in QEMU.  See README.md.
 #
 #   make run     build and boot our dom0 under Xen, show what it found
 #   make test    every test; closes with "N passed, N failed"
 #   make bench   stock kernel and ours side by side, with ratios
 #   make series  the git am-able patch series in out/series/
+#                (BASELINE=6.12: out/series-6.12/)
 #
 # Parameters (make VAR=value):
 #   KERNEL        ours | stock            kernel that "make run" boots
@@ -23,6 +24,7 @@
 #   PAGES         4k | 16k | 64k          arm64 page size (4k)
 #   LPAE          y to build 32-bit arm with LPAE
 #   CPU           QEMU arm64 CPU          (cortex-a57; cortex-a76 for 16k)
+#   BASELINE      6.1 | 6.12              Debian's linux-source to patch (6.1)
 
 KERNEL       ?= ours
 XEN_CMDLINE  ?=
@@ -36,21 +38,23 @@ TIMEOUT      ?= 300
 ARCH         ?= arm64
 PAGES        ?= 4k
 LPAE         ?=
+BASELINE     ?= 6.1
 # QEMU's cortex-a57 has no 16 KiB granule; cortex-a76 has all three.
 CPU          ?= $(if $(filter 16k,$(PAGES)),cortex-a76,cortex-a57)
 
 # The configuration (scripts/xen-unpopulated/objdir.sh) ARCH and PAGES name.
 CONF := $(if $(filter x86_64 x86,$(ARCH)),x86_64,$(if $(filter arm,$(ARCH)),arm$(if $(filter y,$(LPAE)),-lpae),arm64$(if $(filter-out 4k,$(PAGES)),-$(PAGES))))
-export CONF
+export CONF BASELINE
 
 S       := scripts/xen-unpopulated
 OUT     := $(CURDIR)/build
 RES     := $(OUT)/results
-BASE    := $(OUT)/linux-source-6.1
+BASE    := $(OUT)/linux-source-$(BASELINE)
+SERIES  := $(CURDIR)/out/series$(if $(filter-out 6.1,$(BASELINE)),-$(BASELINE))
 BOOT_ARCH := $(if $(filter x86_64,$(CONF)),x86_64,arm64)
 INITRD  := $(OUT)/$(if $(filter x86_64,$(BOOT_ARCH)),initrd-x86_64.cpio.gz,initrd.cpio.gz)
-IMAGE    = $(OUT)/$(shell $(S)/objdir.sh $(CONF) $(1) | tr ' ' /)
-RUNLOG   = $(RES)/run-$(KERNEL)$(if $(filter-out arm64,$(CONF)),-$(CONF)).log
+IMAGE    = $(OUT)/$(shell BASELINE=$(BASELINE) $(S)/objdir.sh $(CONF) $(1) | tr ' ' /)
+RUNLOG   = $(RES)/run-$(KERNEL)$(if $(filter-out arm64,$(CONF)),-$(CONF))$(if $(filter-out 6.1,$(BASELINE)),-$(BASELINE)).log
 export OUT
 
 BOOT = $(S)/xenboot.py boot --arch $(BOOT_ARCH) --initrd $(INITRD) \
@@ -91,22 +95,24 @@ test: deps
 
 host-test:
 	@mkdir -p $(RES)
-	@$(MAKE) -s -C tools/xen OUTPUT=$(OUT)/host/ >/dev/null
+	@$(MAKE) -s -C tools/xen OUTPUT=$(OUT)/host/ \
+		TOOLS_INCLUDE=$(OUT)/linux-source-6.1/tools/include >/dev/null
 	@tools/xen/tests/run.sh $(OUT)/host/xen-extregions
 
 bench: kernel stock initramfs
 	@$(S)/bench.py
 
 series: baseline
-	@$(S)/series.sh $(BASE) $(CURDIR)/out/series
+	@$(S)/series.sh $(BASE) $(SERIES)
 
 checkpatch: series
-	@$(S)/checkpatch.sh $(CURDIR)/out/series
+	@$(S)/checkpatch.sh $(SERIES)
 
 # After editing the commits in out/series/git (make series made it):
-# write them back into patches/ and our files.
+# write them back into patches/ and our files.  With BASELINE=6.12, from
+# out/series-6.12/git into the patches' upstream-6.12.diff.
 patches:
-	@$(S)/export-patches.sh $(CURDIR)/out/series/git
+	@$(S)/export-patches.sh $(SERIES)/git
 
 clean:
 	rm -rf $(OUT)/obj-* $(OUT)/results $(OUT)/dom0 $(OUT)/dom0-x86 out

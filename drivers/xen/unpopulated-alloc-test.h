@@ -62,11 +62,34 @@ static long xut_settled_free_ram_pages(void)
 	return prev;
 }
 
+/* Seed pages set aside while a case runs: the cases test the chunks. */
+static LIST_HEAD(xut_seeds_aside);
+static unsigned long xut_nr_seeds_aside;
+
+static void xut_restore_seeds(void)
+{
+	mutex_lock(&xen_unpop_lock);
+	list_splice_init(&xut_seeds_aside, &xen_unpop_seeds);
+	xen_unpop_stats.seed_pages_free += xut_nr_seeds_aside;
+	xut_nr_seeds_aside = 0;
+	mutex_unlock(&xen_unpop_lock);
+}
+
 static int xut_init(struct kunit *test)
 {
 	if (!xen_domain() || !target_resource)
 		kunit_skip(test, "no Xen resource for unpopulated pages");
+	mutex_lock(&xen_unpop_lock);
+	list_splice_init(&xen_unpop_seeds, &xut_seeds_aside);
+	xut_nr_seeds_aside = xen_unpop_stats.seed_pages_free;
+	xen_unpop_stats.seed_pages_free = 0;
+	mutex_unlock(&xen_unpop_lock);
 	return 0;
+}
+
+static void xut_exit(struct kunit *test)
+{
+	xut_restore_seeds();
 }
 
 /*
@@ -493,6 +516,44 @@ static void xut_handback_waits_for_refs(struct kunit *test)
 	xen_free_unpopulated_pages(1, &kept);
 }
 
+/*
+ * Seed pages (x86 gives the pool the unpopulated part of Xen's extra
+ * memory at boot) are served first, are neither chunk pages nor
+ * fallback pages, and go back among the seeds when freed.
+ */
+static void xut_seed_pages(struct kunit *test)
+{
+	struct xen_unpop_stats before, during, after;
+	struct page *pages[4];
+	unsigned int i;
+
+	xut_restore_seeds();
+	before = xut_stats();
+	if (before.seed_pages_free < ARRAY_SIZE(pages))
+		kunit_skip(test, "no seed pages from the architecture");
+	KUNIT_EXPECT_LE(test, before.seed_pages_free, before.seed_pages);
+
+	KUNIT_ASSERT_EQ(test, xen_alloc_unpopulated_pages(ARRAY_SIZE(pages),
+							  pages), 0);
+	during = xut_stats();
+	for (i = 0; i < ARRAY_SIZE(pages); i++) {
+		KUNIT_EXPECT_TRUE(test, xen_unpop_seed_page(pages[i]));
+		KUNIT_EXPECT_FALSE(test, xen_is_unpopulated_page(pages[i]));
+	}
+	KUNIT_EXPECT_EQ(test, during.seed_pages_free,
+			before.seed_pages_free - ARRAY_SIZE(pages));
+	KUNIT_EXPECT_EQ(test, during.pages_free, before.pages_free);
+	KUNIT_EXPECT_EQ(test, during.fallback_pages, before.fallback_pages);
+
+	xen_free_unpopulated_pages(ARRAY_SIZE(pages), pages);
+	after = xut_stats();
+	KUNIT_EXPECT_EQ(test, after.seed_pages_free, before.seed_pages_free);
+	KUNIT_EXPECT_EQ(test, after.fallback_pages_in_use,
+			before.fallback_pages_in_use);
+	kunit_info(test, "%lu seed pages in %u runs\n", after.seed_pages,
+		   xen_unpop_seed_ranges);
+}
+
 /* The placement rule on iomem_resource, as a pure function. */
 static void xut_iomem_floor_rule(struct kunit *test)
 {
@@ -704,6 +765,7 @@ static struct kunit_case xen_unpopulated_alloc_test_cases[] = {
 	KUNIT_CASE(xut_handback_returns_ram),
 	KUNIT_CASE(xut_handback_keeps_neighbours),
 	KUNIT_CASE(xut_handback_waits_for_refs),
+	KUNIT_CASE(xut_seed_pages),
 	KUNIT_CASE(xut_iomem_floor_rule),
 	KUNIT_CASE(xut_iomem_placement),
 	KUNIT_CASE(xut_every_region_used),
@@ -713,6 +775,7 @@ static struct kunit_case xen_unpopulated_alloc_test_cases[] = {
 static struct kunit_suite xen_unpopulated_alloc_test_suite = {
 	.name = "xen_unpopulated_alloc",
 	.init = xut_init,
+	.exit = xut_exit,
 	.test_cases = xen_unpopulated_alloc_test_cases,
 };
 

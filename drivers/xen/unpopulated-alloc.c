@@ -20,9 +20,14 @@
  * does not know what lies in its gaps; there chunks go above 4 GiB and
  * above everything it describes (see xen_unpop_iomem_floor()).
  *
+ * The architecture may also give the pool pages at boot, by freeing them
+ * into it from arch_xen_unpopulated_init(): ordinary struct pages with no
+ * RAM behind them (x86 hands over the unpopulated part of Xen's extra
+ * memory regions).  These seed pages cost nothing and are served first.
+ *
  * When there is no Xen resource, or the space is exhausted or too
  * fragmented, single pages fall back to ballooned RAM page by page; the
- * free path tells the two kinds apart from the pages themselves.
+ * free path tells the kinds apart from the pages themselves.
  */
 
 #define pr_fmt(fmt) "xen:unpopulated: " fmt
@@ -77,12 +82,14 @@
 #define XEN_UNPOP_RESERVE_PAGES		XEN_UNPOP_GRANULE_PAGES
 /*
  * The refcount of a MEMORY_DEVICE_GENERIC page that nobody holds:
- * memremap_pages() leaves it at 1, and a put that would drop it to 0
- * (none should) resets it to 1.
+ * memremap_pages() sets it to 1 and that reference stays the pool's
+ * (6.1 and 6.12 alike); users take references of their own on top.
  */
 #define XEN_UNPOP_IDLE_REFCOUNT		1
 /* Least delay before looking again at a chunk whose pages are held (ms). */
 #define XEN_UNPOP_HELD_RETRY_MS		1000
+/* Runs of seed pages recorded (x86 has up to 128 extra memory regions). */
+#define XEN_UNPOP_SEED_RANGES		128
 
 struct xen_unpop_chunk {
 	struct dev_pagemap pgmap;
@@ -100,6 +107,12 @@ static DEFINE_MUTEX(xen_unpop_lock);
 static LIST_HEAD(xen_unpop_chunks);
 static struct resource *target_resource;
 
+/* Frames of the seed pages, written only while the architecture seeds. */
+static struct range xen_unpop_seed_range[XEN_UNPOP_SEED_RANGES] __ro_after_init;
+static unsigned int xen_unpop_seed_ranges __ro_after_init;
+static bool xen_unpop_seeding __ro_after_init;
+static LIST_HEAD(xen_unpop_seeds);	/* free seed pages, by page->lru */
+
 /* Everything below is protected by xen_unpop_lock. */
 static unsigned int xen_unpop_growth = XEN_UNPOP_GRANULE_PAGES;
 static unsigned long xen_unpop_limit = ULONG_MAX;	/* pool size cap, tests */
@@ -116,6 +129,8 @@ static struct xen_unpop_stats {
 	unsigned long handbacks;
 	unsigned long handback_pages;
 	unsigned long handback_held;
+	unsigned long seed_pages;
+	unsigned long seed_pages_free;
 } xen_unpop_stats;
 
 static unsigned int handback_delay_ms = 1000;
@@ -138,6 +153,46 @@ static bool xen_unpop_page(const struct page *page)
 static struct xen_unpop_chunk *xen_unpop_chunk_of(const struct page *page)
 {
 	return container_of(page->pgmap, struct xen_unpop_chunk, pgmap);
+}
+
+/* Is @page a seed page, one the architecture gave the pool at boot? */
+static bool xen_unpop_seed_page(const struct page *page)
+{
+	u64 pfn = page_to_pfn(page);
+	unsigned int i;
+
+	if (is_zone_device_page(page))
+		return false;
+	for (i = 0; i < xen_unpop_seed_ranges; i++)
+		if (pfn >= xen_unpop_seed_range[i].start &&
+		    pfn <= xen_unpop_seed_range[i].end)
+			return true;
+	return false;
+}
+
+/*
+ * Record a page the architecture frees into the pool while it seeds it.
+ * Returns false if there is no room left to record its frame, in which
+ * case the page is not the pool's.  Lock held.
+ */
+static bool xen_unpop_seed(struct page *page)
+{
+	unsigned int n = xen_unpop_seed_ranges;
+	u64 pfn = page_to_pfn(page);
+	struct range *last = n ? &xen_unpop_seed_range[n - 1] : NULL;
+
+	if (!last || last->end + 1 != pfn) {
+		if (n == XEN_UNPOP_SEED_RANGES)
+			return false;
+		last = &xen_unpop_seed_range[n];
+		last->start = pfn;
+		xen_unpop_seed_ranges++;
+	}
+	last->end = pfn;
+	list_add_tail(&page->lru, &xen_unpop_seeds);
+	xen_unpop_stats.seed_pages++;
+	xen_unpop_stats.seed_pages_free++;
+	return true;
 }
 
 /* Hand-back needs the p2m of a PV guest restored, which we do not do. */
@@ -371,6 +426,15 @@ static unsigned int xen_unpop_take_pages(unsigned int nr, struct page **pages)
 	struct xen_unpop_chunk *chunk;
 	unsigned int got = 0;
 
+	/* Seed pages cost nothing: first. */
+	while (got < nr && !list_empty(&xen_unpop_seeds)) {
+		pages[got] = list_first_entry(&xen_unpop_seeds, struct page, lru);
+		list_del(&pages[got++]->lru);
+		xen_unpop_stats.seed_pages_free--;
+	}
+	if (got == nr)
+		return got;
+
 	list_for_each_entry(chunk, &xen_unpop_chunks, list) {
 		while (got < nr && chunk->nr_free) {
 			unsigned long idx = chunk->hint;
@@ -596,6 +660,9 @@ EXPORT_SYMBOL(xen_alloc_unpopulated_pages);
  * Each page goes back where it came from, as the page itself tells:
  * unpopulated pages to the pool, ballooned pages to the balloon.  @pages
  * may mix both, in any order.
+ *
+ * From arch_xen_unpopulated_init(), the architecture gives the pool
+ * pages of its own this way (seed pages; see the top of this file).
  */
 void xen_free_unpopulated_pages(unsigned int nr_pages, struct page **pages)
 {
@@ -604,10 +671,19 @@ void xen_free_unpopulated_pages(unsigned int nr_pages, struct page **pages)
 
 	mutex_lock(&xen_unpop_lock);
 	for (i = 0; i < nr_pages; i++) {
-		if (xen_unpop_page(pages[i]))
-			emptied |= xen_unpop_put(pages[i]);
-		else
+		struct page *page = pages[i];
+
+		if (xen_unpop_page(page)) {
+			emptied |= xen_unpop_put(page);
+		} else if (xen_unpop_seeding) {
+			if (!xen_unpop_seed(page))
+				pr_warn_once("too many runs of seed pages, the rest goes to the balloon\n");
+		} else if (xen_unpop_seed_page(page)) {
+			list_add(&page->lru, &xen_unpop_seeds);
+			xen_unpop_stats.seed_pages_free++;
+		} else {
 			ballooned++;
+		}
 	}
 	xen_unpop_stats.fallback_pages_in_use -= ballooned;
 	if (emptied)
@@ -615,14 +691,14 @@ void xen_free_unpopulated_pages(unsigned int nr_pages, struct page **pages)
 	mutex_unlock(&xen_unpop_lock);
 
 	/* Hand runs of ballooned pages back in place, without copying. */
-	for (i = 0; ballooned && i < nr_pages; i++) {
-		if (xen_unpop_page(pages[i]))
+	for (i = 0; i < nr_pages; i++) {
+		if (xen_unpop_page(pages[i]) || xen_unpop_seed_page(pages[i]))
 			continue;
 		start = i;
-		while (i + 1 < nr_pages && !xen_unpop_page(pages[i + 1]))
+		while (i + 1 < nr_pages && !xen_unpop_page(pages[i + 1]) &&
+		       !xen_unpop_seed_page(pages[i + 1]))
 			i++;
 		xen_free_ballooned_pages(i - start + 1, pages + start);
-		ballooned -= i - start + 1;
 	}
 }
 EXPORT_SYMBOL(xen_free_unpopulated_pages);
@@ -715,12 +791,13 @@ void xen_free_unpopulated_contiguous_pages(unsigned int nr_pages,
 }
 
 /**
- * xen_is_unpopulated_page - tell an unpopulated page from a RAM page
+ * xen_is_unpopulated_page - tell a page of the pool's chunks from others
  * @page: a page from xen_alloc_unpopulated_pages() or the contiguous
  *	variant
  *
- * Return: true if @page belongs to the pool of unpopulated pages, false
- * if it is a (ballooned) RAM page.
+ * Return: true if @page belongs to a chunk of the pool, as every page of
+ * a contiguous run does; false if it is a (ballooned) RAM page or a seed
+ * page the architecture gave the pool.
  */
 bool xen_is_unpopulated_page(const struct page *page)
 {
@@ -761,7 +838,12 @@ static int __init unpopulated_init(void)
 	if (!xen_domain())
 		return -ENODEV;
 
+	xen_unpop_seeding = true;
 	ret = arch_xen_unpopulated_init(&target_resource);
+	xen_unpop_seeding = false;
+	if (xen_unpop_stats.seed_pages)
+		pr_info("%lu seed pages in %u runs from the architecture\n",
+			xen_unpop_stats.seed_pages, xen_unpop_seed_ranges);
 	if (ret) {
 		pr_info("no resource for unpopulated pages (%d), using ballooned pages\n",
 			ret);
@@ -788,7 +870,8 @@ static int xen_unpop_stats_show(struct seq_file *s, void *unused)
 	seq_printf(s, "chunks %lu\n", st.chunks);
 	seq_printf(s, "pages_total %lu\n", st.pages_total);
 	seq_printf(s, "pages_free %lu\n", st.pages_free);
-	seq_printf(s, "pages_in_use %lu\n", st.pages_total - st.pages_free);
+	seq_printf(s, "pages_in_use %lu\n", st.pages_total - st.pages_free +
+		   st.seed_pages - st.seed_pages_free);
 	seq_printf(s, "contiguous_runs %lu\n", st.contiguous_runs);
 	seq_printf(s, "contiguous_pages %lu\n", st.contiguous_pages);
 	seq_printf(s, "fallback_allocs %lu\n", st.fallback_allocs);
@@ -798,6 +881,8 @@ static int xen_unpop_stats_show(struct seq_file *s, void *unused)
 	seq_printf(s, "handbacks %lu\n", st.handbacks);
 	seq_printf(s, "handback_pages %lu\n", st.handback_pages);
 	seq_printf(s, "handback_held %lu\n", st.handback_held);
+	seq_printf(s, "seed_pages %lu\n", st.seed_pages);
+	seq_printf(s, "seed_pages_free %lu\n", st.seed_pages_free);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(xen_unpop_stats);

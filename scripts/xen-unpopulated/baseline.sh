@@ -1,21 +1,27 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Unpack Debian's linux-source-6.1 (installed by install-deps.sh) into
-# $OUT/linux-source-6.1 once, and print the exact baseline version.
+# Unpack Debian's linux-source-$BASELINE (6.1 by default, or 6.12;
+# installed by install-deps.sh) into $OUT/linux-source-$BASELINE once,
+# and print the exact baseline version.
 
 set -euo pipefail
 
-REPO=$(cd "$(dirname "$0")/../.." && pwd)
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
 OUT=${OUT:-$REPO/build}
-TARBALL=/usr/src/linux-source-6.1.tar.xz
-VERSION=$(dpkg-query -W -f='${Version}' linux-source-6.1)
+# shellcheck source=objdir.sh
+. "$HERE/objdir.sh"
+baseline_vars
+TARBALL=/usr/src/$BL_PKG.tar.xz
+VERSION=$(dpkg-query -W -f='${Version}' "$BL_PKG" 2>/dev/null || true)
 
-[ -f "$TARBALL" ] || { echo "baseline: $TARBALL missing, run install-deps.sh" >&2; exit 1; }
-if [ "$(cat "$OUT/linux-source-6.1/.xen-unpopulated-baseline" 2>/dev/null)" != "$VERSION" ]; then
-	rm -rf "$OUT/linux-source-6.1" "$OUT/linux-ours"
+[ -f "$TARBALL" ] && [ -n "$VERSION" ] ||
+	{ echo "baseline: $TARBALL missing, run install-deps.sh" >&2; exit 1; }
+if [ "$(cat "$OUT/$BL_PKG/.xen-unpopulated-baseline" 2>/dev/null)" != "$VERSION" ]; then
+	rm -rf "$OUT/$BL_PKG" "$OUT/linux-ours$BL_TAG"
 	mkdir -p "$OUT"
 	tar -C "$OUT" -xf "$TARBALL"
-	echo "$VERSION" > "$OUT/linux-source-6.1/.xen-unpopulated-baseline"
+	echo "$VERSION" > "$OUT/$BL_PKG/.xen-unpopulated-baseline"
 fi
-echo "baseline: linux-source-6.1 $VERSION ($(make -s -C "$OUT/linux-source-6.1" kernelversion))"
+echo "baseline: $BL_PKG $VERSION ($(make -s -C "$OUT/$BL_PKG" kernelversion))"

@@ -19,6 +19,9 @@ import xenboot  # noqa: E402
 
 RES = os.path.join(xenboot.BUILD, "results")
 KERNELS = ("stock", "ours")
+# The baseline both kernels are built from (objdir.sh reads BASELINE too).
+BASELINE = os.environ.get("BASELINE") or "6.1"
+BL_TAG = "" if BASELINE == "6.1" else "-" + BASELINE
 
 
 def image(kernel, conf="arm64"):
@@ -63,7 +66,7 @@ class Opts:
 
 def run(kernel, bench, tag="", **layout):
     conf = layout.get("conf", "arm64")
-    tag = ("-" + conf if conf != "arm64" else "") + tag
+    tag = ("-" + conf if conf != "arm64" else "") + BL_TAG + tag
     log = os.path.join(RES, "bench-%s-%s%s.log" % (kernel, bench.replace(":", "-"), tag))
     text, _rc, timed_out = xenboot.boot(Opts(kernel, bench, log, **layout))
     if timed_out or "@@xenboot done" not in text:
@@ -121,7 +124,7 @@ def build(conf):
 def assert_first_map(conf="arm64"):
     """TAP: the first one-page grant map costs ours little RAM, stock a
     section's struct pages, both booted in this run."""
-    t = xenboot.Tap("first-map-%s" % conf)
+    t = xenboot.Tap("first-map-%s%s" % (conf, BL_TAG))
     want = FIRST_MAP[conf]
     fm = first_map(conf)
     (cost_s, made_s, noise_s), (cost_o, made_o, noise_o) = fm["stock"], fm["ours"]

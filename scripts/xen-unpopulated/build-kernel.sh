@@ -3,15 +3,17 @@
 #
 # Build a dom0 kernel, out of tree, with ccache.
 #
-#   [CONF=NAME] build-kernel.sh ours|stock|step:N [EXTRA_FRAGMENT...]
+#   [BASELINE=6.1|6.12] [CONF=NAME] build-kernel.sh ours|stock|step:N
+#	[EXTRA_FRAGMENT...]
 #
 # stock:  the baseline tree as Debian ships it.
 # ours:   the baseline with this repository's series applied.
 # step:N: the baseline with the first N patches (in the ours trees).
 #
-# CONF names the configuration (see objdir.sh): arm64 (the default, 4 KiB
-# pages), arm64-16k, arm64-64k, x86_64 (a PV dom0), and arm, arm-lpae
-# (32-bit, where only arch/arm/xen and drivers/xen are built).  Each is
+# BASELINE names the baseline (6.1 by default).  CONF names the
+# configuration (see objdir.sh): arm64 (the default, 4 KiB pages),
+# arm64-16k, arm64-64k, x86_64 (a PV dom0), and arm, arm-lpae (32-bit,
+# where only arch/arm/xen and drivers/xen are built).  Each is
 # allnoconfig plus its fragments plus the extras, the same for ours and
 # stock.  Options that a tree does not define are simply absent from its
 # config.
@@ -24,13 +26,16 @@ OUT=${OUT:-$REPO/build}
 KIND=$1
 shift
 
+# shellcheck source=objdir.sh
+. "$HERE/objdir.sh"
+baseline_vars
 "$HERE/baseline.sh" >/dev/null
-BASE=$OUT/linux-source-6.1
+BASE=$OUT/$BL_PKG
 
 case $KIND in
 stock)	SRC=$BASE ;;
 ours|step:[0-9]*)
-	SRC=$OUT/linux-ours
+	SRC=$OUT/linux-ours$BL_TAG
 	if [ ! -f "$SRC/Makefile" ]; then
 		echo "build-kernel: copying the baseline to $SRC"
 		rm -rf "$SRC"
@@ -38,15 +43,13 @@ ours|step:[0-9]*)
 	fi
 	step=
 	case $KIND in step:*) step=${KIND#step:} ;; esac
-	"$HERE/series.sh" "$BASE" "$OUT/series" "$SRC" $step |
+	"$HERE/series.sh" "$BASE" "$OUT/series$BL_TAG" "$SRC" $step |
 		sed 's/^/build-kernel: /'
 	LABEL=$KIND
 	KIND=ours ;;
 *)	echo "usage: $0 ours|stock|step:N [fragment...]" >&2; exit 2 ;;
 esac
 
-# shellcheck source=objdir.sh
-. "$HERE/objdir.sh"
 conf_vars "${CONF:-arm64}" "$KIND"
 OBJ=$OUT/$CONF_OBJ
 mkdir -p "$OBJ"
@@ -94,4 +97,4 @@ done < "$OBJ/fragment.config"
 [ $bad -eq 0 ] || exit 1
 
 "${MK[@]}" $CONF_TARGETS
-echo "build-kernel: ${LABEL:-$KIND} ${CONF:-arm64} $(cat "$OBJ/include/config/kernel.release") from linux-source-6.1 $(dpkg-query -W -f='${Version}' linux-source-6.1) -> $OBJ/${CONF_IMAGE:-$CONF_TARGETS}"
+echo "build-kernel: ${LABEL:-$KIND} ${CONF:-arm64} $(cat "$OBJ/include/config/kernel.release") from $BL_PKG $(dpkg-query -W -f='${Version}' "$BL_PKG") -> $OBJ/${CONF_IMAGE:-$CONF_TARGETS}"

@@ -14,6 +14,12 @@
 # and each of our files is copied from the series' last commit to its
 # path in the repository.  With PATCHES_DIR only that directory is
 # written (our files are left alone): the staleness check uses it.
+#
+# A series made on another baseline (make series BASELINE=6.12) writes
+# only upstream-6.12.diff: what the commit changes after the patch's own
+# files were copied from the repository, our files included, so an edit
+# to one of our files there is a 6.12-only change.  Where 6.1's
+# upstream.diff does exactly that already, there is no upstream-6.12.diff.
 
 set -euo pipefail
 
@@ -37,6 +43,50 @@ excl=()
 for f in "${ours[@]}"; do
 	excl+=(":(exclude)$f")
 done
+
+BL=$(g log -1 --format=%s baseline | sed -n 's/^baseline: \([0-9]*\.[0-9]*\).*/\1/p')
+[ -n "$BL" ] || { echo "export-patches: no baseline version in $GIT" >&2; exit 1; }
+
+if [ "$BL" != 6.1 ]; then
+	idx=$(mktemp)
+	trap 'rm -f "$idx"' EXIT
+	for i in "${!commits[@]}"; do
+		c=${commits[$i]}
+		dir=${dirs[$i]}
+		out=$DEST/$(basename "$dir")
+		mkdir -p "$out"
+		[ "$DEST" = "$REPO/patches" ] || cp "$dir/files" "$out/files"
+		# The tree series.sh applies the diff to: the commit's parent
+		# with the patch's own files as the repository has them.
+		GIT_INDEX_FILE=$idx g read-tree "$c~1"
+		for f in $(grep -v '^#' "$dir/files" || true); do
+			mode=100644
+			[ -x "$REPO/$f" ] && mode=100755
+			GIT_INDEX_FILE=$idx g update-index --add --cacheinfo \
+				"$mode,$(g hash-object -w "$REPO/$f"),$f"
+		done
+		from=$(GIT_INDEX_FILE=$idx g write-tree)
+		same=y
+		[ ! -s "$dir/upstream.diff" ] ||
+			GIT_INDEX_FILE=$idx g apply --cached "$dir/upstream.diff" 2>/dev/null ||
+			same=n
+		[ "$(GIT_INDEX_FILE=$idx g write-tree)" = "$(g rev-parse "$c^{tree}")" ] ||
+			same=n
+		if [ $same = y ]; then
+			rm -f "$out/upstream-$BL.diff"
+		else
+			g diff --no-color --no-ext-diff --full-index --no-renames \
+				"$from" "$c" > "$out/upstream-$BL.diff"
+		fi
+		if ! g log -1 --format=%B "$c" | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' |
+		     cmp -s - "$dir/message"; then
+			echo "export-patches: $(basename "$dir"): the message differs from patches/; messages are shared, edit them in a 6.1 series" >&2
+			exit 1
+		fi
+	done
+	echo "export-patches: ${#commits[@]} patches ($BL) written to $DEST"
+	exit 0
+fi
 
 for i in "${!commits[@]}"; do
 	c=${commits[$i]}

@@ -4,7 +4,8 @@
 # Build the dom0 initramfs: static busybox from Debian's busybox-static
 # (unpacked by install-deps.sh), our /init, xen-extregions compiled
 # statically with the baseline tree's libfdt, and the series' kselftests
-# (tools/testing/selftests/xen), run by /init.  One initramfs serves every
+# (tools/testing/selftests/xen, installed with make TARGETS=xen install),
+# run by /init through run_kselftest.sh.  One initramfs serves every
 # arm64 page size; x86_64 has its own.
 #
 #   mkinitramfs.sh OUTPUT.cpio.gz [arm64|x86_64]
@@ -29,19 +30,23 @@ x86_64)	CC=gcc
 esac
 HDR=$OUT/headers-$ARCH
 
-mkdir -p "$STAGE/bin" "$STAGE/tests"
+mkdir -p "$STAGE/bin"
 make -s -C "$REPO/tools/xen" CC="$CC" LDFLAGS=-static \
-	LIBFDT_SRC="$BASE/scripts/dtc/libfdt" OUTPUT="$STAGE/bin/"
+	LIBFDT_SRC="$BASE/scripts/dtc/libfdt" TOOLS_INCLUDE="$BASE/tools/include" \
+	OUTPUT="$STAGE/bin/"
 
-# kselftests of the series, and the bench, against its uapi headers.
+# kselftests of the series, built and installed the kselftest way
+# (make TARGETS=xen install: binaries, run_kselftest.sh and its runner),
+# and the bench, against the series' uapi headers.
 SRC=$OUT/linux-ours
 make -s -C "$SRC" O="$OUT/obj-headers-$ARCH" ARCH="$ARCH" \
 	INSTALL_HDR_PATH="$HDR" headers_install
+rm -rf "$STAGE/kselftest" "$STAGE/tests"
 if [ -d "$SRC/tools/testing/selftests/xen" ]; then
-	for c in "$SRC"/tools/testing/selftests/xen/*.c; do
-		t=$(basename "$c" .c)
-		$CC -static -O2 -Wall -I"$HDR/include" -o "$STAGE/tests/$t" "$c"
-	done
+	make -s -C "$SRC/tools/testing/selftests" TARGETS=xen ARCH="$ARCH" \
+		CROSS_COMPILE="${CC%gcc}" KHDR_INCLUDES="-isystem $HDR/include" \
+		LDFLAGS=-static O="$OUT/kselftest-build-$ARCH" \
+		KSFT_INSTALL_PATH="$STAGE/kselftest" install >/dev/null
 fi
 
 $CC -static -O2 -Wall -I"$HDR/include" \
@@ -53,7 +58,7 @@ GEN=$OUT/gen_init_cpio
 
 list=$STAGE/initramfs.list
 {
-	for d in /bin /sbin /usr /usr/bin /proc /sys /dev /tmp /tests /etc; do
+	for d in /bin /sbin /usr /usr/bin /proc /sys /dev /tmp /etc; do
 		echo "dir $d 0755 0 0"
 	done
 	echo "nod /dev/console 0600 0 0 c 5 1"
@@ -64,9 +69,14 @@ list=$STAGE/initramfs.list
 	echo "file /init $HERE/dom0/init 0755 0 0"
 	echo "file /bin/xen-extregions $STAGE/bin/xen-extregions 0755 0 0"
 	echo "file /bin/xen-unpop-bench $STAGE/bin/xen-unpop-bench 0755 0 0"
-	for t in "$STAGE"/tests/*; do
-		[ -f "$t" ] && echo "file /tests/${t##*/} $t 0755 0 0"
-	done
+	if [ -d "$STAGE/kselftest" ]; then
+		(cd "$STAGE" && find kselftest -type d | sort) |
+			while read -r d; do echo "dir /$d 0755 0 0"; done
+		(cd "$STAGE" && find kselftest -type f | sort) |
+			while read -r f; do
+				echo "file /$f $STAGE/$f $(stat -c %a "$STAGE/$f") 0 0"
+			done
+	fi
 } > "$list"
 "$GEN" "$list" | gzip -9n > "$DEST.tmp"
 mv "$DEST.tmp" "$DEST"

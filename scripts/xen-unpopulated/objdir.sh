@@ -10,11 +10,32 @@
 # CONF_IMAGE (the boot image, relative to the object tree; empty where
 # nothing boots) and CONF_OBJ (the object tree under $OUT).  Run as a
 # script, it prints "OBJ IMAGE" for CONF and KIND.
+#
+# $BASELINE (6.1, the default, or 6.12) picks the baseline: baseline_vars
+# sets BL (the version), BL_PKG (Debian's package and tarball name) and
+# BL_TAG ("" for 6.1, "-6.12" otherwise), which every tree, object tree
+# and series directory of that baseline carries.
 
 CONF_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
+baseline_vars() {
+	BL=${BASELINE:-6.1}
+	case $BL in
+	6.1|6.12) ;;
+	*)
+		echo "unknown baseline '$BL' (6.1, 6.12)" >&2
+		return 2
+		;;
+	esac
+	BL_PKG=linux-source-$BL
+	BL_TAG=
+	[ "$BL" = 6.1 ] || BL_TAG=-$BL
+}
+
 conf_vars() {
 	local conf=$1 kind=$2
+
+	baseline_vars || return 2
 
 	case $conf in
 	arm64|arm64-16k|arm64-64k)
@@ -25,7 +46,7 @@ conf_vars() {
 			CONF_FRAGS+=("$CONF_DIR/$conf.config")
 		CONF_TARGETS=Image
 		CONF_IMAGE=arch/arm64/boot/Image
-		CONF_OBJ=obj-$kind${conf#arm64}
+		CONF_OBJ=obj-$kind${conf#arm64}$BL_TAG
 		;;
 	x86_64)
 		CONF_ARCH=x86_64
@@ -35,6 +56,7 @@ conf_vars() {
 		CONF_IMAGE=arch/x86/boot/bzImage
 		CONF_OBJ=obj-x86
 		[ "$kind" = ours ] || CONF_OBJ=obj-x86-$kind
+		CONF_OBJ=$CONF_OBJ$BL_TAG
 		;;
 	arm|arm-lpae)
 		CONF_ARCH=arm
@@ -43,7 +65,7 @@ conf_vars() {
 		[ "$conf" = arm ] || CONF_FRAGS+=("$CONF_DIR/$conf.config")
 		CONF_TARGETS="arch/arm/xen/ drivers/xen/"
 		CONF_IMAGE=
-		CONF_OBJ=obj-$kind-$conf
+		CONF_OBJ=obj-$kind-$conf$BL_TAG
 		;;
 	*)
 		echo "unknown configuration '$conf' (arm64, arm64-16k, arm64-64k, x86_64, arm, arm-lpae)" >&2

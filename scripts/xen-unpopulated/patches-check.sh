@@ -23,14 +23,30 @@ if ! log=$("$HERE/export-patches.sh" "$1" "$TMP" 2>&1); then
 	echo "# patches-check: 0 passed, 1 failed"
 	exit 1
 fi
+# A 6.1 series writes message, files and upstream.diff; one on another
+# baseline writes only that baseline's upstream-X.Y.diff, where needed.
+BL=$(git -C "$1" log -1 --format=%s baseline | sed -n 's/^baseline: \([0-9]*\.[0-9]*\).*/\1/p')
+if [ "$BL" = 6.1 ]; then
+	mine=(message files upstream.diff)
+	hint="make patches"
+else
+	mine=("upstream-$BL.diff")
+	hint="make patches BASELINE=$BL"
+fi
 for dir in "$REPO"/patches/[0-9]*/; do
 	name=$(basename "$dir")
 	n=$((n + 1))
-	if stale=$(diff -ru "$dir" "$TMP/$name" 2>&1); then
-		echo "ok $n - patches-check: $name is what export-patches.sh writes"
+	stale=
+	for f in "${mine[@]}"; do
+		if [ -f "$dir/$f" ] || [ -f "$TMP/$name/$f" ]; then
+			stale+=$(diff -u "$dir/$f" "$TMP/$name/$f" 2>&1)
+		fi
+	done
+	if [ -z "$stale" ]; then
+		echo "ok $n - patches-check: $name is what export-patches.sh writes ($BL)"
 	else
 		failed=$((failed + 1))
-		echo "not ok $n - patches-check: $name is stale (make patches)"
+		echo "not ok $n - patches-check: $name is stale for $BL ($hint)"
 		echo "$stale" | head -n 20 | sed 's/^/#   /'
 	fi
 done

@@ -9,6 +9,7 @@
 #   am-check       git am of the series onto the pristine baseline tree
 #   patches-check  patches/ is what export-patches.sh writes from it
 #   kernel checks  our files rebuilt with W=1 and sparse, no warnings
+#   kunit-run      the pure suite with kunit.py run and .kunitconfig
 #   boot-regions   Xen + our dom0: regions, holes, tool, KUnit
 #   boot-no-regions  the same with ext_regions=no: fallback
 #   boot-small-regions  a layout with a 64 MiB region: the pool uses it
@@ -20,6 +21,10 @@
 #                  and 64 KiB pages, x86_64)
 #   dmabuf         a 4 MiB gntdev dma-buf: no superpage shattered (Xen's
 #                  'q'), RAM cost, beside stock and our forced RAM path
+#   6.12           the series' 6.12 form: checkpatch, git am onto the
+#                  pristine 6.12 tree, patches/ in step; our 6.12 kernel
+#                  booted on arm64 and as an x86_64 PV dom0 (seed pages),
+#                  stock 6.12 beside it (kselftests skip, first map)
 #   series check   every prefix of the series builds
 
 set -uo pipefail
@@ -50,7 +55,8 @@ step() {
 t0=$(date +%s)
 step baseline "$HERE/baseline.sh"
 
-step build-host-tool make -C "$REPO/tools/xen" OUTPUT="$OUT/host/" &&
+step build-host-tool make -C "$REPO/tools/xen" OUTPUT="$OUT/host/" \
+	TOOLS_INCLUDE="$OUT/linux-source-6.1/tools/include" &&
 	"$REPO/tools/xen/tests/run.sh" "$OUT/host/xen-extregions" > "$RES/host-tool.tap"
 tail -n 1 "$RES/host-tool.tap" 2>/dev/null
 
@@ -84,7 +90,7 @@ if step build-kernel-ours "$HERE/build-kernel.sh" ours &&
 		"$HERE/xenboot.py" check "$log" --name "$name" "$@" > "$RES/$name.tap"
 		tail -n 1 "$RES/$name.tap"
 	}
-	ALL_KUNIT=(--kunit xen_extended_regions:25 --kunit xen_unpopulated_alloc:18)
+	ALL_KUNIT=(--kunit xen_extended_regions:25 --kunit xen_unpopulated_alloc:19)
 	KSELFTESTS=(--kselftest gntdev_unpopulated --kselftest gntdev_dmabuf)
 
 	boot "" --log "$RES/boot-regions.log"
@@ -100,7 +106,7 @@ if step build-kernel-ours "$HERE/build-kernel.sh" ours &&
 	boot "" --mem 2048 --dom0-mem 1600M --dom0-cmdline xu.tests=gntdev_unpopulated \
 		--log "$RES/boot-small-regions.log"
 	check "$RES/boot-small-regions.log" boot-small-regions --expect-regions \
-		--small-region --kunit xen_unpopulated_alloc:18 \
+		--small-region --kunit xen_unpopulated_alloc:19 \
 		--kselftest gntdev_unpopulated
 
 	# 16 and 64 KiB pages: the same dom0 tests on the same initramfs.
@@ -128,6 +134,22 @@ if step build-kernel-ours "$HERE/build-kernel.sh" ours &&
 			"${ALL_KUNIT[@]}" --kselftest gntdev_unpopulated \
 			--kselftest-skip "gntdev_dmabuf:cannot export dma-bufs"
 	fi
+
+	# The pure suite the kernel's way, without Xen: kunit.py run with
+	# drivers/xen/.kunitconfig, an arm64 kernel under plain QEMU.
+	n_kunit=$(grep -c KUNIT_CASE "$REPO/drivers/xen/extended-regions-test.h")
+	if step kunit-run env -C "$OUT/linux-ours" python3 tools/testing/kunit/kunit.py \
+		run --kunitconfig=drivers/xen --arch=arm64 \
+		--cross_compile=aarch64-linux-gnu- --build_dir="$OUT/kunit-arm64" \
+		--jobs "$(($(nproc) + 1))" &&
+	   grep -q "Ran $n_kunit tests: passed: $n_kunit\$" "$RES/kunit-run.log"; then
+		echo "ok 1 - kunit-run: kunit.py run --kunitconfig=drivers/xen, $n_kunit of $n_kunit passed" \
+			> "$RES/kunit-run.tap"
+	else
+		echo "not ok 1 - kunit-run: kunit.py run --kunitconfig=drivers/xen, $n_kunit cases expected (see $RES/kunit-run.log)" \
+			> "$RES/kunit-run.tap"
+	fi
+	tail -n 1 "$RES/kunit-run.tap"
 
 	# W=1, sparse and kernel-doc; x86_64 and 32-bit arm (with and
 	# without LPAE) builds.
@@ -162,6 +184,53 @@ if step build-kernel-ours "$HERE/build-kernel.sh" ours &&
 			tail -n 1 "$RES/first-map-arm64-$pages.tap"
 		fi
 	done
+
+	# The 6.12 LTS baseline: the series in its 6.12 form applies with git
+	# am to the pristine 6.12 tree; our kernel built on it passes the
+	# boot tests on arm64 and as an x86_64 PV dom0, where 6.12 seeds the
+	# pool with Xen's extra memory (the seed case must run, not skip);
+	# stock 6.12 beside it: kselftests skip, and the first map.
+	if step baseline-6.12 env BASELINE=6.12 "$HERE/baseline.sh" &&
+	   step series-6.12 "$HERE/series.sh" "$OUT/linux-source-6.12" \
+		"$REPO/out/series-6.12"; then
+		BASELINE=6.12 "$HERE/checkpatch.sh" "$REPO/out/series-6.12" \
+			> "$RES/checkpatch-6.12.tap"
+		tail -n 1 "$RES/checkpatch-6.12.tap"
+		"$HERE/am-check.sh" /usr/src/linux-source-6.12.tar.xz \
+			"$REPO/out/series-6.12" > "$RES/am-check-6.12.tap"
+		tail -n 1 "$RES/am-check-6.12.tap"
+		"$HERE/patches-check.sh" "$REPO/out/series-6.12/git" \
+			> "$RES/patches-check-6.12.tap"
+		tail -n 1 "$RES/patches-check-6.12.tap"
+	fi
+	if step build-kernel-ours-6.12 env BASELINE=6.12 "$HERE/build-kernel.sh" ours; then
+		boot "" --kernel "$OUT/obj-ours-6.12/arch/arm64/boot/Image" \
+			--log "$RES/boot-regions-6.12.log"
+		check "$RES/boot-regions-6.12.log" boot-regions-6.12 \
+			--expect-regions "${ALL_KUNIT[@]}" "${KSELFTESTS[@]}"
+	fi
+	if step build-kernel-ours-x86_64-6.12 env BASELINE=6.12 CONF=x86_64 \
+		"$HERE/build-kernel.sh" ours; then
+		"$HERE/xenboot.py" boot --arch x86_64 --timeout "$BOOT_TIMEOUT" \
+			--kernel "$OUT/obj-x86-6.12/arch/x86/boot/bzImage" \
+			--initrd "$OUT/initrd-x86_64.cpio.gz" \
+			--log "$RES/boot-x86_64-6.12.log"
+		check "$RES/boot-x86_64-6.12.log" boot-x86_64-6.12 --expect-iomem \
+			"${ALL_KUNIT[@]}" \
+			--kunit-ran xen_unpopulated_alloc.xut_seed_pages \
+			--kselftest gntdev_unpopulated \
+			--kselftest-skip "gntdev_dmabuf:cannot export dma-bufs"
+	fi
+	if step build-kernel-stock-6.12 env BASELINE=6.12 "$HERE/build-kernel.sh" stock; then
+		boot "" --kernel "$OUT/obj-stock-6.12/arch/arm64/boot/Image" \
+			--log "$RES/boot-stock-6.12.log"
+		check "$RES/boot-stock-6.12.log" boot-stock-6.12 --expect-regions --stock \
+			--kselftest-skip "gntdev_unpopulated:kernel without" \
+			--kselftest-skip "gntdev_dmabuf:kernel without"
+		BASELINE=6.12 "$HERE/bench.py" --assert-first-map \
+			> "$RES/first-map-arm64-6.12.tap"
+		tail -n 1 "$RES/first-map-arm64-6.12.tap"
+	fi
 
 	# Last: it steps the ours tree through the series, then restores it.
 	"$HERE/series-check.sh" > "$RES/series-check.tap"

@@ -11,6 +11,9 @@
 #   files          our files (repository paths = kernel paths): new ones,
 #                  or baseline files that the patch rewrites as a whole
 #   upstream.diff  small diff to baseline files (may be empty)
+#   upstream-6.12.diff  the same for the 6.12 baseline, where 6.1's does
+#                  not apply there or 6.12 needs more; it may also
+#                  change our files, where 6.12's interfaces differ
 # patches/cover-letter is the cover letter (subject line, blank, body).
 #
 # The series is built in a small git repository that holds only the
@@ -30,6 +33,17 @@ OUT=$(cd "$2" && pwd)
 TREE=${3:-}
 STEP=${4:-}
 WORK=$OUT/git
+# The baseline's VERSION.PATCHLEVEL picks each patch's diff.
+BL=$(sed -n 's/^\(VERSION\|PATCHLEVEL\) = //p' "$BASE/Makefile" | paste -sd.)
+
+# upstream_diff DIR: the diff of patch DIR for this baseline
+upstream_diff() {
+	if [ -f "$1/upstream-$BL.diff" ]; then
+		echo "$1/upstream-$BL.diff"
+	else
+		echo "$1/upstream.diff"
+	fi
+}
 
 rm -rf "$WORK" "$OUT"/*.patch
 mkdir -p "$WORK"
@@ -59,12 +73,15 @@ set_author() {
 # The baseline files that any patch modifies: those its upstream.diff
 # names, and those of our files that the baseline already has (a patch
 # changes them; it never creates a file the baseline ships).
-touched=$(sed -n 's|^diff --git a/\([^ ]*\) b/.*|\1|p' "$REPO"/patches/*/upstream.diff | sort -u)
+touched=$(for dir in "$REPO"/patches/[0-9]*/; do
+	sed -n 's|^diff --git a/\([^ ]*\) b/.*|\1|p' "$(upstream_diff "$dir")"
+done | sort -u)
 for f in $(cat "$REPO"/patches/[0-9]*/files | grep -v '^#'); do
 	[ -f "$BASE/$f" ] && touched="$touched $f"
 done
 touched=$(echo "$touched" | tr ' ' '\n' | sed '/^$/d' | sort -u)
 for f in $touched; do
+	[ -f "$BASE/$f" ] || continue
 	mkdir -p "$WORK/$(dirname "$f")"
 	cp "$BASE/$f" "$WORK/$f"
 done
@@ -81,9 +98,10 @@ for dir in "$REPO"/patches/[0-9]*/; do
 		mkdir -p "$WORK/$(dirname "$f")"
 		cp "$REPO/$f" "$WORK/$f"
 	done
-	if [ -s "$dir/upstream.diff" ]; then
-		git_w apply --whitespace=error-all "$dir/upstream.diff" ||
-			{ echo "series: $name: upstream.diff does not apply" >&2; exit 1; }
+	diff=$(upstream_diff "$dir")
+	if [ -s "$diff" ]; then
+		git_w apply --whitespace=error-all "$diff" ||
+			{ echo "series: $name: ${diff##*/} does not apply" >&2; exit 1; }
 	fi
 	git_w add -A
 	set_author "$dir/message"

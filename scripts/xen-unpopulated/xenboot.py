@@ -157,8 +157,45 @@ def xen_regions(text):
     return [regs[k] for k in sorted(regs)]
 
 
+# What tools/testing/selftests/run_kselftest.sh prints around each test.
+RUNNER_START_RE = re.compile(r"^# selftests: (\S+): (\S+)$")
+RUNNER_END_RE = re.compile(r"^(not ok|ok) \d+ selftests: (\S+): (\S+)(.*)$")
+
+
+def runner_tests(lines):
+    """{"kselftest-NAME": (lines, rc)} from run_kselftest.sh's output.
+
+    The runner prefixes a test's own output with "# " and closes it with
+    "ok N selftests: DIR: NAME", "# SKIP" for exit 4, or "not ok" with
+    "# exit=RC"; this gives each test its lines without the prefix and
+    the exit code, as if it had run on its own.
+    """
+    out, name, inner = {}, None, []
+    for line in lines:
+        m = RUNNER_START_RE.match(line)
+        if m:
+            name, inner = m.group(2), []
+            continue
+        m = RUNNER_END_RE.match(line)
+        if m and m.group(3) == name:
+            rest = m.group(4)
+            if m.group(1) == "ok":
+                rc = 4 if re.search(r"#\s*SKIP", rest) else 0
+            else:
+                e = re.search(r"exit=(\d+)", rest)
+                rc = int(e.group(1)) if e else 1
+            out["kselftest-" + name] = (inner, rc)
+            name = None
+            continue
+        if name is not None:
+            inner.append(line[2:] if line.startswith("# ") else line)
+    return out
+
+
 def sections(text):
-    """{name: (lines, rc)} for every @@section in the log."""
+    """{name: (lines, rc)} for every @@section in the log; the section
+    "kselftests" (the kselftest runner) gives one "kselftest-NAME" entry
+    a test."""
     result = {}
     cur = None
     lines = []
@@ -174,6 +211,8 @@ def sections(text):
             continue
         if cur is not None:
             lines.append(line)
+    if "kselftests" in result:
+        result.update(runner_tests(result["kselftests"][0]))
     return result
 
 
@@ -187,35 +226,54 @@ def items(lines, kind):
     return out
 
 
-def ktap(text):
-    """KUnit results from KTAP, nested subtests included.
+# Lines of KTAP; anything else the console interleaves (other drivers'
+# messages between a suite's lines) is left out before parsing.
+KTAP_LINE_RE = re.compile(r"^\s*(KTAP version|TAP version|#|ok |not ok |\d+\.\.\d+)")
 
-    Returns ([(suite, case, ok)], [(suite, ok)]): a case is a leaf result
-    (a parameterised case gives one per parameter, named "case/param");
-    a suite is a top-level result.
+
+def kunit_parse(text):
+    """KUnit results, parsed by the baseline's tools/testing/kunit/kunit.py.
+
+    The console up to dom0's first @@section is read: only the kernel
+    prints KTAP there.  Returns ([(suite, case, ok, status)], [(suite,
+    ok)], problems): a case is a leaf result (a parameterised case gives
+    one per parameter, named "case/param") with kunit.py's status (PASS,
+    SKIP, FAIL...); a suite is ok when every case passed or was skipped;
+    problems is what kunit.py reported if it did not finish cleanly.
     """
+    text = text.split("\n@@section ", 1)[0]
+    import json
+    import tempfile
+    kunit = os.path.join(BUILD, "linux-source-6.1", "tools", "testing",
+                         "kunit", "kunit.py")
+    lines = [l for l in text.replace("\r", "").splitlines() if KTAP_LINE_RE.match(l)]
     cases, suites = [], []
-    stack = []          # [indent, name] of the open subtests
-    for line in text.splitlines():
-        m = re.match(r"^(\s*)# Subtest: (\S+)", line)
-        if m:
-            stack.append((len(m.group(1)), m.group(2)))
-            continue
-        m = TAP_RE.match(line)
-        if not m or not stack:
-            continue
-        indent, good, name = len(m.group(1)), m.group(2) == "ok", m.group(4)
-        closed = None
-        while stack and stack[-1][0] > indent:
-            closed = stack.pop()
-        if closed is not None and closed[1] == name:
-            if not stack:
-                suites.append((name, good))
-            continue
-        if stack and stack[-1][0] == indent:
-            path = [n for _i, n in stack]
-            cases.append((path[0], "/".join(path[1:] + [name]), good))
-    return cases, suites
+    with tempfile.TemporaryDirectory() as tmp:
+        src, out = os.path.join(tmp, "console"), os.path.join(tmp, "kunit.json")
+        with open(src, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        r = subprocess.run([sys.executable, kunit, "parse", "--json=" + out, src],
+                           capture_output=True, text=True)
+        problems = "" if r.returncode == 0 else (r.stdout + r.stderr)[-2000:]
+        try:
+            with open(out) as f:
+                root = json.load(f)
+        except (OSError, ValueError) as e:
+            return [], [], problems or "no JSON from kunit.py: %s" % e
+
+    def walk(group, suite, path):
+        good = True
+        for c in group.get("test_cases", []):
+            ok = c.get("status") in ("PASS", "SKIP")
+            cases.append((suite, "/".join(path + [c["name"]]), ok, c.get("status")))
+            good &= ok
+        for g in group.get("sub_groups", []):
+            good &= walk(g, suite, path + [g["name"]])
+        return good
+
+    for g in root.get("sub_groups", []):
+        suites.append((g["name"], walk(g, g["name"], [])))
+    return cases, suites, problems
 
 
 def p2m_stats(text):
@@ -394,8 +452,10 @@ def check(args):
              "the pool was exhausted in every region Xen advertised",
              "kunit:\n%s\nxen:\n%s" % ("\n".join(" ".join(u) for u in used), fmt(xen)))
 
-    if args.kunit:
-        cases, suites = ktap(text)
+    if args.kunit or args.kunit_ran:
+        cases, suites, parse_errors = kunit_parse(text)
+        t.ok(not parse_errors, "KUnit output parses cleanly with tools/testing/kunit/kunit.py parse",
+             parse_errors)
         for spec in args.kunit:
             suite, _, least = spec.partition(":")
             least = int(least or 1)
@@ -403,9 +463,14 @@ def check(args):
             t.ok(len(mine) >= least,
                  "KUnit suite %s ran at least %d cases" % (suite, least),
                  "ran %d" % len(mine))
-            for _s, name, good in mine:
-                t.ok(good, "KUnit %s.%s" % (suite, name))
+            for _s, name, good, status in mine:
+                t.ok(good, "KUnit %s.%s%s" % (suite, name, " (skipped)" if status == "SKIP" else ""))
             t.ok((suite, True) in suites, "KUnit suite %s passed" % suite)
+        for spec in args.kunit_ran:
+            suite, _, case = spec.partition(".")
+            st = [c[3] for c in cases if c[0] == suite and c[1] == case]
+            t.ok(st == ["PASS"], "KUnit %s ran and passed, not skipped" % spec,
+                 "status: %s" % (st or "not reported"))
     for name in args.kselftest:
         t.ok("kselftest-" + name in sec, "kselftest %s ran in dom0" % name)
     for spec in args.kselftest_skip:
@@ -458,7 +523,7 @@ def show(args):
             tap = [l for l in lines if TAP_RE.match(l)]
             good = [l for l in tap if l.startswith("ok")]
             print("%s: %d of %d ok" % (name, len(good), len(tap)))
-    cases, suites = ktap(text)
+    cases, suites, _problems = kunit_parse(text)
     for suite, good in suites:
         n = len([c for c in cases if c[0] == suite])
         print("KUnit %s: %s (%d cases)" % (suite, "ok" if good else "FAILED", n))
@@ -520,6 +585,8 @@ def main():
                    "Linux has no debugfs view of them")
     c.add_argument("--small-region", action="store_true",
                    help="Xen gave a region under 128 MiB and the pool used it")
+    c.add_argument("--kunit-ran", action="append", default=[], metavar="SUITE.CASE",
+                   help="KUnit case that must have passed, not been skipped")
     c.add_argument("--kselftest", action="append", default=[], metavar="NAME",
                    help="kselftest program that must have run in dom0")
     c.add_argument("--kselftest-skip", action="append", default=[],

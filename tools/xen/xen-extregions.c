@@ -51,11 +51,12 @@ static int parse_u64(const char *s, u64 *val)
 
 static int parse_range(const char *arg, struct range *r)
 {
+	size_t len = strlen(arg);
 	char buf[64], *dash;
 
-	if (strlen(arg) >= sizeof(buf))
+	if (len >= sizeof(buf))
 		return -1;
-	strcpy(buf, arg);
+	memcpy(buf, arg, len + 1);
 	dash = strchr(buf, '-');
 	if (!dash)
 		return -1;
@@ -109,6 +110,27 @@ out:
 	return NULL;
 }
 
+/*
+ * The kernel's reading of #address-cells and #size-cells, not libfdt's:
+ * of_n_addr_cells() and of_n_size_cells() look at the parents and, where
+ * none says, take 1 for both (OF_ROOT_NODE_*_CELLS_DEFAULT), where libfdt
+ * takes the specification's 2 for addresses.  The tool must read "reg"
+ * the way Linux will.  Returns the count, or -1 if a value is unusable.
+ */
+static int linux_cells(const void *fdt, int node, const char *name)
+{
+	const fdt32_t *val;
+	int len;
+
+	for (node = fdt_parent_offset(fdt, node); node >= 0;
+	     node = fdt_parent_offset(fdt, node)) {
+		val = fdt_getprop(fdt, node, name, &len);
+		if (val)
+			return len == sizeof(*val) ? (int)fdt32_to_cpu(*val) : -1;
+	}
+	return 1;
+}
+
 static u64 read_cells(const fdt32_t *cell, int n)
 {
 	u64 v = 0;
@@ -124,7 +146,7 @@ static int read_regions(const void *fdt, const char *path,
 {
 	const fdt32_t *reg;
 	struct range *regions;
-	int node, parent, na, ns, len, stride, nr_entries, nr = 0, i;
+	int node, na, ns, len, stride, nr_entries, nr = 0, i;
 
 	node = fdt_node_offset_by_compatible(fdt, -1, "xen,xen");
 	if (node < 0)
@@ -133,9 +155,8 @@ static int read_regions(const void *fdt, const char *path,
 		fprintf(stderr, "%s: %s: no Xen hypervisor node\n", prog, path);
 		return -1;
 	}
-	parent = fdt_parent_offset(fdt, node);
-	na = fdt_address_cells(fdt, parent);
-	ns = fdt_size_cells(fdt, parent);
+	na = linux_cells(fdt, node, "#address-cells");
+	ns = linux_cells(fdt, node, "#size-cells");
 	if (na < 1 || na > 2 || ns < 1 || ns > 2) {
 		fprintf(stderr, "%s: %s: unsupported #address-cells %d / #size-cells %d\n",
 			prog, path, na, ns);

@@ -148,6 +148,20 @@ region 0x60000000 0x600fffff
 hole 0x51000000 0x5fffffff
 usable 0x50000000 0x50ffffff" "" -- "$f"
 
+# No #address-cells or #size-cells anywhere: Linux reads 1 and 1 (its
+# OF_ROOT_NODE_*_CELLS_DEFAULT), not libfdt's 2 and 1, and so must we.
+dtc -q -I dts -O dtb -o "$TMP/nocells.dtb" - <<EOT
+/dts-v1/;
+/ {
+	hypervisor {
+		compatible = "xen,xen-4.17", "xen,xen";
+		reg = <0x40200000 0x40000 0x50000000 0x1000000>;
+	};
+};
+EOT
+check "no #address-cells: one cell each, as Linux reads it" 0 "region 0x50000000 0x50ffffff
+usable 0x50000000 0x50ffffff" "" -- "$TMP/nocells.dtb"
+
 f=$(dts "$GT 0 0x80000000" | dtb)
 check "reg not a whole number of entries" 1 "" "not a whole number" -- "$f"
 

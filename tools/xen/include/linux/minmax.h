@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * tools/include has min() and max() in linux/kernel.h, not in a
+ * linux/minmax.h of their own as the kernel does since 5.10.
+ */
 #ifndef _TOOLS_XEN_LINUX_MINMAX_H
 #define _TOOLS_XEN_LINUX_MINMAX_H
 
-/* Each argument evaluated once, as in the kernel. */
-#define min(a, b) ({ typeof(a) _a = (a); typeof(b) _b = (b); _a < _b ? _a : _b; })
-#define max(a, b) ({ typeof(a) _a = (a); typeof(b) _b = (b); _a > _b ? _a : _b; })
+#include <linux/kernel.h>
 
 #endif

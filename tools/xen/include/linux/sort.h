@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * tools/include has no sort(): the C library's qsort() does the same
+ * job for the helpers (they pass no swap function).
+ */
 #ifndef _TOOLS_XEN_LINUX_SORT_H
 #define _TOOLS_XEN_LINUX_SORT_H
 
