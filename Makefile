@@ -6,6 +6,7 @@
 #   make run     build and boot our dom0 under Xen, show what it found
 #   make test    every test; closes with "N passed, N failed"
 #   make bench   stock kernel and ours side by side, with ratios
+#   make fuzz    libFuzzer on the region logic, FUZZ_TIME seconds (300)
 #   make series  the git am-able patch series in out/series/
 #                (BASELINE=6.12: out/series-6.12/)
 #
@@ -62,7 +63,7 @@ BOOT = $(S)/xenboot.py boot --arch $(BOOT_ARCH) --initrd $(INITRD) \
 	--smp $(SMP) --timeout $(TIMEOUT) --dom0-cmdline "$(DOM0_CMDLINE)"
 
 .PHONY: all deps baseline kernel stock initramfs run test bench host-test \
-	series checkpatch patches clean
+	series checkpatch patches clean fuzz
 
 all: run
 
@@ -101,6 +102,12 @@ host-test:
 
 bench: kernel stock initramfs
 	@$(S)/bench.py
+
+# libFuzzer on the region helpers and on the tool with malformed device
+# trees, FUZZ_TIME seconds each, the corpus kept in build/fuzz/.
+FUZZ_TIME ?= 300
+fuzz: baseline
+	@$(S)/fuzz.sh --time $(FUZZ_TIME)
 
 series: baseline
 	@$(S)/series.sh $(BASE) $(SERIES)

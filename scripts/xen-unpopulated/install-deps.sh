@@ -13,7 +13,8 @@ SYSROOT=$OUT/sysroot
 HOST_PKGS="build-essential bc bison flex libssl-dev libelf-dev cpio kmod
 	rsync xz-utils python3 ccache gcc-aarch64-linux-gnu
 	libc6-dev-arm64-cross qemu-system-arm device-tree-compiler libfdt-dev
-	linux-source-6.1 linux-source-6.12 sparse gcc-arm-linux-gnueabihf qemu-system-x86"
+	linux-source-6.1 linux-source-6.12 sparse gcc-arm-linux-gnueabihf qemu-system-x86
+	clang libclang-rt-14-dev"
 FOREIGN_PKGS="xen-hypervisor-4.17-arm64:arm64 busybox-static:arm64"
 # The x86_64 PV dom0 boot: Xen for amd64 and a static busybox, unpacked
 # under $OUT/sysroot-x86 (never installed on the build machine).

@@ -5,6 +5,7 @@
 # one closing line "N passed, N failed".  Exits non-zero on any failure.
 #
 #   host tool      tools/xen/tests/run.sh on the host build of the tool
+#   fuzz           libFuzzer slice: region helpers and the tool on DTBs
 #   checkpatch     scripts/checkpatch.pl --strict on every patch
 #   am-check       git am of the series onto the pristine baseline tree
 #   patches-check  patches/ is what export-patches.sh writes from it
@@ -59,6 +60,11 @@ step build-host-tool make -C "$REPO/tools/xen" OUTPUT="$OUT/host/" \
 	TOOLS_INCLUDE="$OUT/linux-source-6.1/tools/include" &&
 	"$REPO/tools/xen/tests/run.sh" "$OUT/host/xen-extregions" > "$RES/host-tool.tap"
 tail -n 1 "$RES/host-tool.tap" 2>/dev/null
+
+# libFuzzer on the region helpers and on the tool with malformed device
+# trees, a fixed slice (make fuzz runs longer).
+"$HERE/fuzz.sh" --runs 1000000 --seed 1 > "$RES/fuzz.tap"
+tail -n 1 "$RES/fuzz.tap"
 
 if step series "$HERE/series.sh" "$OUT/linux-source-6.1" "$REPO/out/series"; then
 	"$HERE/checkpatch.sh" "$REPO/out/series" > "$RES/checkpatch.tap"

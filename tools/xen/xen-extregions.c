@@ -94,8 +94,14 @@ static void *read_dtb(const char *path)
 	}
 	if (ferror(f))
 		goto fail;
+	/*
+	 * libfdt reads the structure block and the reserve map in place:
+	 * a blob whose header puts them off their 4- and 8-byte alignment
+	 * is malformed, not merely unusual.
+	 */
 	if (len < sizeof(struct fdt_header) || fdt_check_header(buf) ||
-	    fdt_totalsize(buf) > len) {
+	    fdt_totalsize(buf) > len || fdt_off_dt_struct(buf) % 4 ||
+	    fdt_off_mem_rsvmap(buf) % 8) {
 		fprintf(stderr, "%s: %s: not a flattened device tree\n", prog,
 			path);
 		goto out;

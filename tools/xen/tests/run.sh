@@ -181,6 +181,14 @@ check "not a device tree" 1 "" "not a flattened device tree" -- "$TMP/garbage"
 check "empty file" 1 "" "not a flattened device tree" -- "$TMP/empty"
 head -c 100 "$(dts "$GT" | dtb)" > "$TMP/truncated"
 check "truncated device tree" 1 "" "not a flattened device tree" -- "$TMP/truncated"
+# The structure block moved off its 4-byte alignment (found by fuzz-dtb):
+# libfdt would read misaligned words from it.
+python3 -c '
+import struct, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+struct.pack_into(">I", b, 8, struct.unpack_from(">I", b, 8)[0] + 2)
+open(sys.argv[2], "wb").write(b)' "$(dts "$GT 0x40000000 0x1000000" | dtb)" "$TMP/misaligned"
+check "structure block off its alignment" 1 "" "not a flattened device tree" -- "$TMP/misaligned"
 
 f=$(dts "$GT 0 0x80000000 0 0x400000" | dtb)
 check "granule not a power of two" 2 "" "not a power of two" -- --granule 3000 "$f"
