@@ -75,7 +75,7 @@ for h in regions dtb; do
 		cp -n "$DIR/seeds-$h"/* "$corpus"/
 		limit=(-max_total_time="$time")
 	fi
-	out=$("$DIR/fuzz-$h" -seed="$seed" "${limit[@]}" -max_len=4113 \
+	out=$("$DIR/fuzz-$h" -seed="$seed" "${limit[@]}" -max_len=4113 -timeout=10 \
 		-artifact_prefix="$DIR/artifacts/$h-" "$corpus" 2>&1)
 	rc=$?
 	execs=$(echo "$out" | sed -n 's/^Done \([0-9]*\) runs.*/\1/p' | tail -n 1)

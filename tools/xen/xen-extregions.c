@@ -25,6 +25,8 @@
 #include <xen/extended-regions.h>
 
 #define DEFAULT_GRANULE	(2ULL << 20)
+/* libfdt's FDT_TAGALIGN() is internal to it. */
+#define TAG_ALIGN(x)	(((x) + FDT_TAGSIZE - 1) & ~(u64)(FDT_TAGSIZE - 1))
 #define MAX_DTB_SIZE	(64U << 20)
 
 static const char *prog = "xen-extregions";
@@ -66,6 +68,62 @@ static int parse_range(const char *arg, struct range *r)
 	return r->start <= r->end ? 0 : -1;
 }
 
+/*
+ * Walk the structure block once, tag by tag, and accept it only if every
+ * tag lies inside it, every name and value ends inside it, every node is
+ * closed and FDT_END comes last.  libfdt trusts the lengths it reads: a
+ * crafted property length makes its offsets overflow, and a lookup such
+ * as fdt_node_offset_by_compatible() then loops for ever (fuzz-dtb found
+ * one).  Returns 0 for a sound block, -1 otherwise.
+ */
+static int check_structure(const void *fdt)
+{
+	const char *blk = (const char *)fdt + fdt_off_dt_struct(fdt);
+	u64 size = fdt_size_dt_struct(fdt), off = 0, len;
+	unsigned int depth = 0;
+
+	if (fdt_version(fdt) < 16 ||
+	    (u64)fdt_off_dt_struct(fdt) + size > fdt_totalsize(fdt))
+		return -1;
+	while (off + FDT_TAGSIZE <= size) {
+		u32 tag = fdt32_ld((const fdt32_t *)(blk + off));
+
+		off += FDT_TAGSIZE;
+		switch (tag) {
+		case FDT_BEGIN_NODE:
+			len = strnlen(blk + off, size - off);
+			if (len == size - off)
+				return -1;
+			off += TAG_ALIGN(len + 1);
+			depth++;
+			break;
+		case FDT_END_NODE:
+			if (!depth--)
+				return -1;
+			break;
+		case FDT_PROP:
+			if (size - off < 2 * FDT_TAGSIZE)
+				return -1;
+			len = fdt32_ld((const fdt32_t *)(blk + off));
+			if (fdt32_ld((const fdt32_t *)(blk + off + FDT_TAGSIZE)) >=
+			    fdt_size_dt_strings(fdt))
+				return -1;
+			off += 2 * FDT_TAGSIZE;
+			if (len > size - off)
+				return -1;
+			off += TAG_ALIGN(len);
+			break;
+		case FDT_NOP:
+			break;
+		case FDT_END:
+			return depth ? -1 : 0;
+		default:
+			return -1;
+		}
+	}
+	return -1;
+}
+
 static void *read_dtb(const char *path)
 {
 	FILE *f = fopen(path, "rb");
@@ -101,7 +159,7 @@ static void *read_dtb(const char *path)
 	 */
 	if (len < sizeof(struct fdt_header) || fdt_check_header(buf) ||
 	    fdt_totalsize(buf) > len || fdt_off_dt_struct(buf) % 4 ||
-	    fdt_off_mem_rsvmap(buf) % 8) {
+	    fdt_off_mem_rsvmap(buf) % 8 || check_structure(buf)) {
 		fprintf(stderr, "%s: %s: not a flattened device tree\n", prog,
 			path);
 		goto out;

@@ -189,6 +189,17 @@ b = bytearray(open(sys.argv[1], "rb").read())
 struct.pack_into(">I", b, 8, struct.unpack_from(">I", b, 8)[0] + 2)
 open(sys.argv[2], "wb").write(b)' "$(dts "$GT 0x40000000 0x1000000" | dtb)" "$TMP/misaligned"
 check "structure block off its alignment" 1 "" "not a flattened device tree" -- "$TMP/misaligned"
+# A property length running past the structure block (found by fuzz-dtb:
+# libfdt's offsets overflow and a lookup loops for ever).
+python3 -c '
+import struct, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+off = struct.unpack_from(">I", b, 8)[0]
+while struct.unpack_from(">I", b, off)[0] != 3:	# FDT_PROP
+	off += 4
+struct.pack_into(">I", b, off + 4, 0x7ffffff0)
+open(sys.argv[2], "wb").write(b)' "$(dts "$GT 0 0x40400000 0 0x1fc00000" | dtb)" "$TMP/proplen"
+check "property length past the structure block" 1 "" "not a flattened device tree" -- "$TMP/proplen"
 
 f=$(dts "$GT 0 0x80000000 0 0x400000" | dtb)
 check "granule not a power of two" 2 "" "not a power of two" -- --granule 3000 "$f"
