@@ -199,7 +199,8 @@ while struct.unpack_from(">I", b, off)[0] != 3:	# FDT_PROP
 	off += 4
 struct.pack_into(">I", b, off + 4, 0x7ffffff0)
 open(sys.argv[2], "wb").write(b)' "$(dts "$GT 0 0x40400000 0 0x1fc00000" | dtb)" "$TMP/proplen"
-check "property length past the structure block" 1 "" "not a flattened device tree" -- "$TMP/proplen"
+check "property length past the structure block" 1 "" "not a flattened device tree" -- \
+	"$TMP/proplen"
 
 f=$(dts "$GT 0 0x80000000 0 0x400000" | dtb)
 check "granule not a power of two" 2 "" "not a power of two" -- --granule 3000 "$f"
