@@ -5,6 +5,7 @@
 #
 #   make run     build and boot our dom0 under Xen, show what it found
 #   make test    every test; closes with "N passed, N failed"
+#   make test-6.12  stock 6.12 beside ours (first map, dma-bufs)
 #   make bench   stock kernel and ours side by side, with ratios
 #   make fuzz    libFuzzer on the region logic, FUZZ_TIME seconds (300)
 #   make series  the git am-able patch series in out/series/
@@ -63,7 +64,7 @@ BOOT = $(S)/xenboot.py boot --arch $(BOOT_ARCH) --initrd $(INITRD) \
 	--smp $(SMP) --timeout $(TIMEOUT) --dom0-cmdline "$(DOM0_CMDLINE)"
 
 .PHONY: all deps baseline kernel stock initramfs run test bench host-test \
-	series checkpatch patches clean fuzz
+	series checkpatch patches clean fuzz test-6.12
 
 all: run
 
@@ -93,6 +94,10 @@ run: $(if $(filter stock,$(KERNEL)),stock,kernel) initramfs
 
 test: deps
 	@$(S)/run-tests.sh
+
+# Stock 6.12 beside our 6.12 kernel: kselftests, first map, dma-bufs.
+test-6.12: deps
+	@$(S)/test-6.12.sh
 
 host-test:
 	@mkdir -p $(RES)

@@ -186,7 +186,7 @@ def shattered(p2m, label):
 def assert_dmabuf():
     """TAP: a 4 MiB grant DMA buffer on our path, beside stock and beside
     our own forced RAM fallback, in one run."""
-    t = xenboot.Tap("dmabuf")
+    t = xenboot.Tap("dmabuf" + BL_TAG)
     runs = dmabuf_cost()
     for kind, lst in runs.items():
         for i, (v, p2m) in enumerate(lst):
