@@ -40,18 +40,8 @@ BOOT_TIMEOUT=${TIMEOUT:-300}
 rm -rf "$RES"
 mkdir -p "$RES"
 
-# step NAME COMMAND...: one TAP line for a build step, its log kept
-step() {
-	local name=$1
-	shift
-	if "$@" > "$RES/$name.log" 2>&1; then
-		echo "ok 1 - $name" > "$RES/$name.tap"
-		return 0
-	fi
-	echo "not ok 1 - $name (see $RES/$name.log)" > "$RES/$name.tap"
-	tail -n 30 "$RES/$name.log"
-	return 1
-}
+# shellcheck source=step.sh
+. "$HERE/step.sh"
 
 t0=$(date +%s)
 step baseline "$HERE/baseline.sh"

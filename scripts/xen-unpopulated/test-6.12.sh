@@ -25,17 +25,9 @@ RES=$OUT/results
 mkdir -p "$RES"
 rm -f "$RES"/*-6.12-full.tap
 
-step() {
-	local name=$1
-	shift
-	if "$@" > "$RES/$name.log" 2>&1; then
-		echo "ok 1 - $name" > "$RES/$name-6.12-full.tap"
-		return 0
-	fi
-	echo "not ok 1 - $name (see $RES/$name.log)" > "$RES/$name-6.12-full.tap"
-	tail -n 30 "$RES/$name.log"
-	return 1
-}
+STEP_TAP_SUFFIX=-6.12-full
+# shellcheck source=step.sh
+. "$HERE/step.sh"
 
 if step baseline-6.12 "$HERE/baseline.sh" &&
    step build-kernel-ours-6.12 "$HERE/build-kernel.sh" ours &&
