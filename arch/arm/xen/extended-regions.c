@@ -297,17 +297,11 @@ DEFINE_SHOW_ATTRIBUTE(xen_ext_regions);
 
 static int __init xen_ext_regions_debugfs_init(void)
 {
-	struct dentry *dir;
-
 	if (!xen_regions)
 		return 0;
 
-	/* debugfs_lookup() takes a reference: our file pins the parent. */
-	dir = debugfs_lookup("xen", NULL);
-	debugfs_create_file("extended_regions", 0400,
-			    dir ?: debugfs_create_dir("xen", NULL), NULL,
+	debugfs_create_file("extended_regions", 0400, xen_debugfs_dir(), NULL,
 			    &xen_ext_regions_fops);
-	dput(dir);
 	return 0;
 }
 late_initcall(xen_ext_regions_debugfs_init);
