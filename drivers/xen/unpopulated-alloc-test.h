@@ -409,7 +409,7 @@ static unsigned long xut_check_chunks(struct kunit *test)
 			if (!pfn_valid(chunk->first_pfn + i) ||
 			    !xen_unpop_page(page) || xen_unpop_chunk_of(page) != chunk)
 				bad_owner++;
-			else if (page_ref_count(page) != 1)
+			else if (page_ref_count(page) != XEN_UNPOP_IDLE_REFCOUNT)
 				bad_ref++;
 		}
 	}
@@ -419,6 +419,32 @@ static unsigned long xut_check_chunks(struct kunit *test)
 	KUNIT_EXPECT_EQ_MSG(test, bad_owner, 0UL, "pages no longer ours");
 	KUNIT_EXPECT_EQ_MSG(test, bad_ref, 0UL, "pages with a stray reference");
 	return bad_align + bad_owner + bad_ref;
+}
+
+/*
+ * The start of a hand-back case: nothing spare left in the pool, a page
+ * of the reserve kept in use (@kept) so that only the case's own chunks
+ * are spare, and @nr pages in a chunk the pool must add for them.
+ * Returns the pool's counters from before that chunk.
+ */
+static struct xen_unpop_stats xut_new_chunk(struct kunit *test,
+					    unsigned int nr,
+					    struct page **pages,
+					    struct page **kept)
+{
+	struct xen_unpop_stats before;
+
+	cancel_delayed_work_sync(&xen_unpop_handback_work);
+	xen_unpop_hand_back();
+	KUNIT_ASSERT_EQ(test, xen_alloc_unpopulated_pages(1, kept), 0);
+	KUNIT_ASSERT_TRUE(test, xen_is_unpopulated_page(*kept));
+	before = xut_stats();
+	KUNIT_ASSERT_LT(test, before.pages_free, (unsigned long)nr);
+
+	KUNIT_ASSERT_EQ(test, xen_alloc_unpopulated_contiguous_pages(nr, pages),
+			0);
+	KUNIT_EXPECT_GT(test, xut_stats().chunks, before.chunks);
+	return before;
 }
 
 /*
@@ -438,17 +464,7 @@ static void xut_handback_keeps_neighbours(struct kunit *test)
 	pages = kunit_kcalloc(test, nr, sizeof(*pages), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pages);
 
-	cancel_delayed_work_sync(&xen_unpop_handback_work);
-	xen_unpop_hand_back();
-	/* A page of the reserve stays in use throughout. */
-	KUNIT_ASSERT_EQ(test, xen_alloc_unpopulated_pages(1, &kept), 0);
-	KUNIT_ASSERT_TRUE(test, xen_is_unpopulated_page(kept));
-	before = xut_stats();
-	KUNIT_ASSERT_LT(test, before.pages_free, (unsigned long)nr);
-
-	KUNIT_ASSERT_EQ(test, xen_alloc_unpopulated_contiguous_pages(nr, pages),
-			0);
-	KUNIT_EXPECT_GT(test, xut_stats().chunks, before.chunks);
+	before = xut_new_chunk(test, nr, pages, &kept);
 	KUNIT_EXPECT_EQ(test, xut_check_chunks(test), 0UL);
 
 	xen_free_unpopulated_contiguous_pages(nr, pages);
@@ -483,17 +499,8 @@ static void xut_handback_waits_for_refs(struct kunit *test)
 	pages = kunit_kcalloc(test, nr, sizeof(*pages), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pages);
 
-	cancel_delayed_work_sync(&xen_unpop_handback_work);
-	xen_unpop_hand_back();
-	/* A page of the reserve stays in use: only our chunk is spare. */
-	KUNIT_ASSERT_EQ(test, xen_alloc_unpopulated_pages(1, &kept), 0);
-	before = xut_stats();
-	KUNIT_ASSERT_LT(test, before.pages_free, (unsigned long)nr);
-
 	/* Bigger than the reserve: spare as soon as it is wholly free. */
-	KUNIT_ASSERT_EQ(test, xen_alloc_unpopulated_contiguous_pages(nr, pages),
-			0);
-	KUNIT_EXPECT_GT(test, xut_stats().chunks, before.chunks);
+	before = xut_new_chunk(test, nr, pages, &kept);
 	held = pages[nr / 2];
 	pfn = page_to_pfn(held);
 	get_page(held);

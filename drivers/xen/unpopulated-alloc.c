@@ -666,7 +666,7 @@ EXPORT_SYMBOL(xen_alloc_unpopulated_pages);
  */
 void xen_free_unpopulated_pages(unsigned int nr_pages, struct page **pages)
 {
-	unsigned int i, start, ballooned = 0;
+	unsigned int i, start, ballooned = 0, unseeded = 0, to_balloon;
 	bool emptied = false;
 
 	mutex_lock(&xen_unpop_lock);
@@ -676,8 +676,10 @@ void xen_free_unpopulated_pages(unsigned int nr_pages, struct page **pages)
 		if (xen_unpop_page(page)) {
 			emptied |= xen_unpop_put(page);
 		} else if (xen_unpop_seeding) {
-			if (!xen_unpop_seed(page))
+			if (!xen_unpop_seed(page)) {
 				pr_warn_once("too many runs of seed pages, the rest goes to the balloon\n");
+				unseeded++;
+			}
 		} else if (xen_unpop_seed_page(page)) {
 			list_add(&page->lru, &xen_unpop_seeds);
 			xen_unpop_stats.seed_pages_free++;
@@ -690,8 +692,12 @@ void xen_free_unpopulated_pages(unsigned int nr_pages, struct page **pages)
 		xen_unpop_maybe_hand_back();
 	mutex_unlock(&xen_unpop_lock);
 
-	/* Hand runs of ballooned pages back in place, without copying. */
-	for (i = 0; i < nr_pages; i++) {
+	/*
+	 * Hand runs of ballooned pages back in place, without copying; most
+	 * frees have none, and skip this.
+	 */
+	to_balloon = ballooned + unseeded;
+	for (i = 0; to_balloon && i < nr_pages; i++) {
 		if (xen_unpop_page(pages[i]) || xen_unpop_seed_page(pages[i]))
 			continue;
 		start = i;
@@ -699,6 +705,7 @@ void xen_free_unpopulated_pages(unsigned int nr_pages, struct page **pages)
 		       !xen_unpop_seed_page(pages[i + 1]))
 			i++;
 		xen_free_ballooned_pages(i - start + 1, pages + start);
+		to_balloon -= i - start + 1;
 	}
 }
 EXPORT_SYMBOL(xen_free_unpopulated_pages);
