@@ -24,6 +24,8 @@
 #   ARCH          arm64 | x86_64 | arm    (arm64; x86_64 boots a PV dom0,
 #                                          arm only builds)
 #   PAGES         4k | 16k | 64k          arm64 page size (4k)
+#   DEBUG         y for the debug arm64 kernel (KASAN, lockdep, kmemleak,
+#                 fault injection: scripts/xen-unpopulated/arm64-debug.config)
 #   LPAE          y to build 32-bit arm with LPAE
 #   CPU           QEMU arm64 CPU          (cortex-a57; cortex-a76 for 16k)
 #   BASELINE      6.1 | 6.12              Debian's linux-source to patch (6.1)
@@ -39,13 +41,14 @@ EXTRA_CONFIG ?=
 TIMEOUT      ?= 300
 ARCH         ?= arm64
 PAGES        ?= 4k
+DEBUG        ?=
 LPAE         ?=
 BASELINE     ?= 6.1
 # QEMU's cortex-a57 has no 16 KiB granule; cortex-a76 has all three.
 CPU          ?= $(if $(filter 16k,$(PAGES)),cortex-a76,cortex-a57)
 
 # The configuration (scripts/xen-unpopulated/objdir.sh) ARCH and PAGES name.
-CONF := $(if $(filter x86_64 x86,$(ARCH)),x86_64,$(if $(filter arm,$(ARCH)),arm$(if $(filter y,$(LPAE)),-lpae),arm64$(if $(filter-out 4k,$(PAGES)),-$(PAGES))))
+CONF := $(if $(filter x86_64 x86,$(ARCH)),x86_64,$(if $(filter arm,$(ARCH)),arm$(if $(filter y,$(LPAE)),-lpae),arm64$(if $(filter-out 4k,$(PAGES)),-$(PAGES))$(if $(filter y,$(DEBUG)),-debug)))
 export CONF BASELINE
 
 S       := scripts/xen-unpopulated

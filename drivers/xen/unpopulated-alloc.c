@@ -35,6 +35,7 @@
 #include <linux/bitmap.h>
 #include <linux/debugfs.h>
 #include <linux/errno.h>
+#include <linux/error-injection.h>
 #include <linux/gfp.h>
 #include <linux/init.h>
 #include <linux/ioport.h>
@@ -311,6 +312,105 @@ static bool xen_unpop_space(struct range *limit)
 }
 
 /*
+ * The steps of growth that can fail, and the balloon fallback, are
+ * functions of their own, open to fault injection (fail_function), so
+ * that tests make each of them fail in turn.
+ */
+
+/* The bookkeeping of a chunk of @size pages, zeroed. */
+static noinline struct xen_unpop_chunk *xen_unpop_chunk_alloc(unsigned int size)
+{
+	struct xen_unpop_chunk *chunk;
+
+	return kzalloc(struct_size(chunk, used, BITS_TO_LONGS(size)),
+		       GFP_KERNEL);
+}
+
+ALLOW_ERROR_INJECTION(xen_unpop_chunk_alloc, NULL);
+
+/*
+ * Take *@size pages of space inside @limit for @chunk, or if that fails,
+ * @need pages (*@size then says so), and mirror them as busy in
+ * iomem_resource.  Nothing is left taken on failure.
+ */
+static noinline int xen_unpop_reserve(struct xen_unpop_chunk *chunk,
+				      unsigned int *size, unsigned int need,
+				      const struct range *limit)
+{
+	int ret;
+
+	chunk->res.name = "Xen scratch";
+	chunk->res.flags = IORESOURCE_MEM | IORESOURCE_BUSY;
+	ret = allocate_resource(target_resource, &chunk->res,
+				(resource_size_t)*size << PAGE_SHIFT,
+				limit->start, limit->end,
+				XEN_UNPOP_GRANULE_PAGES << PAGE_SHIFT,
+				NULL, NULL);
+	if (ret && *size > need) {
+		*size = need;
+		ret = allocate_resource(target_resource, &chunk->res,
+					(resource_size_t)need << PAGE_SHIFT,
+					limit->start, limit->end,
+					XEN_UNPOP_GRANULE_PAGES << PAGE_SHIFT,
+					NULL, NULL);
+	}
+	if (ret || target_resource == &iomem_resource)
+		return ret;
+
+	chunk->mirror.name = chunk->res.name;
+	chunk->mirror.start = chunk->res.start;
+	chunk->mirror.end = chunk->res.end;
+	chunk->mirror.flags = chunk->res.flags;
+	ret = request_resource(&iomem_resource, &chunk->mirror);
+	if (ret) {
+		pr_warn("cannot reserve %pR in iomem (%d)\n", &chunk->mirror,
+			ret);
+		release_resource(&chunk->res);
+	}
+	return ret;
+}
+
+ALLOW_ERROR_INJECTION(xen_unpop_reserve, ERRNO);
+
+/* Give the space of @chunk struct pages. */
+static noinline int xen_unpop_remap(struct xen_unpop_chunk *chunk)
+{
+	void *vaddr;
+
+	chunk->pgmap.type = MEMORY_DEVICE_GENERIC;
+	chunk->pgmap.range.start = chunk->res.start;
+	chunk->pgmap.range.end = chunk->res.end;
+	chunk->pgmap.nr_range = 1;
+	chunk->pgmap.owner = (void *)xen_unpop_owner;
+	vaddr = memremap_pages(&chunk->pgmap, NUMA_NO_NODE);
+	if (IS_ERR(vaddr)) {
+		pr_warn("cannot remap %pR (%ld)\n", &chunk->res,
+			PTR_ERR(vaddr));
+		return PTR_ERR(vaddr);
+	}
+	return 0;
+}
+
+ALLOW_ERROR_INJECTION(xen_unpop_remap, ERRNO);
+
+/* @nr pages from the balloon instead of the pool, counted as such. */
+static noinline int xen_unpop_fallback(unsigned int nr, struct page **pages)
+{
+	int ret = xen_alloc_ballooned_pages(nr, pages);
+
+	if (ret)
+		return ret;
+	mutex_lock(&xen_unpop_lock);
+	xen_unpop_stats.fallback_allocs++;
+	xen_unpop_stats.fallback_pages += nr;
+	xen_unpop_stats.fallback_pages_in_use += nr;
+	mutex_unlock(&xen_unpop_lock);
+	return 0;
+}
+
+ALLOW_ERROR_INJECTION(xen_unpop_fallback, ERRNO);
+
+/*
  * Add a chunk of at least @min_pages pages to the pool.  Tries the
  * geometric growth size first, then exactly what is needed.
  */
@@ -320,8 +420,6 @@ static struct xen_unpop_chunk *xen_unpop_grow(unsigned int min_pages)
 	unsigned int size = max(need, xen_unpop_growth);
 	struct xen_unpop_chunk *chunk;
 	struct range limit;
-	void *vaddr;
-	int ret;
 
 	if (!need || need < min_pages || !xen_unpop_space(&limit))
 		goto fail;
@@ -330,60 +428,18 @@ static struct xen_unpop_chunk *xen_unpop_grow(unsigned int min_pages)
 	if (xen_unpop_stats.pages_total + size > xen_unpop_limit)
 		goto fail;
 
-	chunk = kzalloc(struct_size(chunk, used, BITS_TO_LONGS(size)),
-			GFP_KERNEL);
+	chunk = xen_unpop_chunk_alloc(size);
 	if (!chunk)
 		goto fail;
-
-	chunk->res.name = "Xen scratch";
-	chunk->res.flags = IORESOURCE_MEM | IORESOURCE_BUSY;
-	ret = allocate_resource(target_resource, &chunk->res,
-				(resource_size_t)size << PAGE_SHIFT,
-				limit.start, limit.end,
-				XEN_UNPOP_GRANULE_PAGES << PAGE_SHIFT,
-				NULL, NULL);
-	if (ret && size > need) {
-		size = need;
-		ret = allocate_resource(target_resource, &chunk->res,
-					(resource_size_t)size << PAGE_SHIFT,
-					limit.start, limit.end,
-					XEN_UNPOP_GRANULE_PAGES << PAGE_SHIFT,
-					NULL, NULL);
-	}
-	if (ret)
+	if (xen_unpop_reserve(chunk, &size, need, &limit))
 		goto err_free;
-
-	if (target_resource != &iomem_resource) {
-		chunk->mirror.name = chunk->res.name;
-		chunk->mirror.start = chunk->res.start;
-		chunk->mirror.end = chunk->res.end;
-		chunk->mirror.flags = chunk->res.flags;
-		ret = request_resource(&iomem_resource, &chunk->mirror);
-		if (ret) {
-			pr_warn("cannot reserve %pR in iomem (%d)\n",
-				&chunk->mirror, ret);
-			goto err_release;
-		}
-	}
 
 	chunk->first_pfn = PHYS_PFN(chunk->res.start);
 	chunk->nr_pages = size;
 	chunk->nr_free = size;
-	ret = xen_unpop_invalidate_p2m(chunk->first_pfn, size);
-	if (ret)
-		goto err_mirror;
-
-	chunk->pgmap.type = MEMORY_DEVICE_GENERIC;
-	chunk->pgmap.range.start = chunk->res.start;
-	chunk->pgmap.range.end = chunk->res.end;
-	chunk->pgmap.nr_range = 1;
-	chunk->pgmap.owner = (void *)xen_unpop_owner;
-	vaddr = memremap_pages(&chunk->pgmap, NUMA_NO_NODE);
-	if (IS_ERR(vaddr)) {
-		ret = PTR_ERR(vaddr);
-		pr_warn("cannot remap %pR (%d)\n", &chunk->res, ret);
-		goto err_mirror;
-	}
+	if (xen_unpop_invalidate_p2m(chunk->first_pfn, size) ||
+	    xen_unpop_remap(chunk))
+		goto err_release;
 
 	list_add_tail(&chunk->list, &xen_unpop_chunks);
 	xen_unpop_stats.chunks++;
@@ -394,10 +450,9 @@ static struct xen_unpop_chunk *xen_unpop_grow(unsigned int min_pages)
 					 XEN_UNPOP_MAX_GROWTH_PAGES);
 	return chunk;
 
-err_mirror:
+err_release:
 	if (chunk->mirror.parent)
 		release_resource(&chunk->mirror);
-err_release:
 	release_resource(&chunk->res);
 err_free:
 	kfree(chunk);
@@ -637,16 +692,11 @@ int xen_alloc_unpopulated_pages(unsigned int nr_pages, struct page **pages)
 	}
 
 	if (got < nr_pages) {
-		ret = xen_alloc_ballooned_pages(nr_pages - got, pages + got);
+		ret = xen_unpop_fallback(nr_pages - got, pages + got);
 		if (ret) {
 			xen_free_unpopulated_pages(got, pages);
 			return ret;
 		}
-		mutex_lock(&xen_unpop_lock);
-		xen_unpop_stats.fallback_allocs++;
-		xen_unpop_stats.fallback_pages += nr_pages - got;
-		xen_unpop_stats.fallback_pages_in_use += nr_pages - got;
-		mutex_unlock(&xen_unpop_lock);
 	}
 	return 0;
 }

@@ -49,8 +49,10 @@ if [ -d "$SRC/tools/testing/selftests/xen" ]; then
 		KSFT_INSTALL_PATH="$STAGE/kselftest" install >/dev/null
 fi
 
-$CC -static -O2 -Wall -I"$HDR/include" \
-	-o "$STAGE/bin/xen-unpop-bench" "$HERE/dom0/xen-unpop-bench.c"
+for prog in xen-unpop-bench xen-unpop-faults; do
+	$CC -static -O2 -Wall -I"$HDR/include" \
+		-o "$STAGE/bin/$prog" "$HERE/dom0/$prog.c"
+done
 
 GEN=$OUT/gen_init_cpio
 [ "$GEN" -nt "$BASE/usr/gen_init_cpio.c" ] ||
@@ -69,6 +71,7 @@ list=$STAGE/initramfs.list
 	echo "file /init $HERE/dom0/init 0755 0 0"
 	echo "file /bin/xen-extregions $STAGE/bin/xen-extregions 0755 0 0"
 	echo "file /bin/xen-unpop-bench $STAGE/bin/xen-unpop-bench 0755 0 0"
+	echo "file /bin/xen-unpop-faults $STAGE/bin/xen-unpop-faults 0755 0 0"
 	if [ -d "$STAGE/kselftest" ]; then
 		(cd "$STAGE" && find kselftest -type d | sort) |
 			while read -r d; do echo "dir /$d 0755 0 0"; done

@@ -38,7 +38,7 @@ conf_vars() {
 	baseline_vars || return 2
 
 	case $conf in
-	arm64|arm64-16k|arm64-64k)
+	arm64|arm64-16k|arm64-64k|arm64-debug)
 		CONF_ARCH=arm64
 		CONF_CROSS=aarch64-linux-gnu-
 		CONF_FRAGS=("$CONF_DIR/dom0-arm64.config")
@@ -68,7 +68,7 @@ conf_vars() {
 		CONF_OBJ=obj-$kind-$conf$BL_TAG
 		;;
 	*)
-		echo "unknown configuration '$conf' (arm64, arm64-16k, arm64-64k, x86_64, arm, arm-lpae)" >&2
+		echo "unknown configuration '$conf' (arm64, arm64-16k, arm64-64k, arm64-debug, x86_64, arm, arm-lpae)" >&2
 		return 2
 		;;
 	esac

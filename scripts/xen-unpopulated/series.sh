@@ -126,7 +126,9 @@ if [ -n "$TREE" ]; then
 	for f in $(cat "$state" 2>/dev/null || true); do
 		echo "$now" | grep -qx "$f" && continue
 		if [ -f "$BASE/$f" ]; then
-			cp -p "$BASE/$f" "$TREE/$f"
+			# A new time stamp: make must rebuild what the
+			# series had changed.
+			cp "$BASE/$f" "$TREE/$f"
 		else
 			rm -f "$TREE/$f"
 		fi

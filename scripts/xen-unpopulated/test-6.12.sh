@@ -6,7 +6,7 @@
 # under the same Xen beside our 6.12 kernel.  TAP into
 # build/results-6.12/, then "N passed, N failed".
 #
-#   boot-stock-6.12   the kselftests skip cleanly on stock 6.12
+#   boot-stock-6.12   the series' kselftests skip cleanly on stock 6.12
 #   first-map-arm64-6.12  the first one-page grant map, stock and ours
 #   dmabuf-6.12       a 4 MiB dma-buf: superpages and RAM, stock, ours
 #                     and our RAM path; a 64 MiB one on ours
@@ -36,6 +36,7 @@ if step baseline-6.12 "$HERE/baseline.sh" &&
 	"$HERE/xenboot.py" boot --timeout "${TIMEOUT:-300}" \
 		--xen-cmdline "gnttab_max_frames=512" \
 		--kernel "$OUT/obj-stock-6.12/arch/arm64/boot/Image" \
+		--dom0-cmdline xu.tests=gntdev_unpopulated,gntdev_dmabuf \
 		--log "$RES/boot-stock-6.12.log"
 	"$HERE/xenboot.py" check "$RES/boot-stock-6.12.log" --name boot-stock-6.12 \
 		--expect-regions --stock \

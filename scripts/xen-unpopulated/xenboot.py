@@ -37,6 +37,12 @@ PROBLEM_RES = [
     re.compile(r"Unable to handle kernel"),
     re.compile(r"Kernel panic"),
     re.compile(r"^\s*WARNING: CPU: \d+ PID"),
+    # lockdep ("WARNING: possible circular locking dependency detected"
+    # and the like), debugobjects, list and atomic-sleep checks
+    re.compile(r"^\s*WARNING: "),
+    re.compile(r"^\s*ODEBUG: "),
+    re.compile(r"list_(add|del) corruption"),
+    re.compile(r"^\s*INFO: task .* blocked for more than"),
     re.compile(r"^\s*BUG: "),
     re.compile(r"kernel BUG at"),
     re.compile(r"\(XEN\) .*Panic on CPU"),
@@ -452,6 +458,43 @@ def check(args):
              "the pool was exhausted in every region Xen advertised",
              "kunit:\n%s\nxen:\n%s" % ("\n".join(" ".join(u) for u in used), fmt(xen)))
 
+    if args.debug:
+        # The debug dom0: its checkers were on, and kmemleak found nothing
+        # after the tests (what it suspected after boot was cleared, and
+        # may only be the baseline's: none of it may be ours).
+        for what, line in (("KASAN", "KernelAddressSanitizer initialized"),
+                           ("kmemleak", "Kernel memory leak detector initialized"),
+                           ("lockdep", "Lock dependency validator")):
+            t.ok(line in text, "debug kernel: %s is on" % what,
+                 "no %r in the console" % line)
+        stats, _rc = sec.get("lockdep-stats", ([], -1))
+        t.ok(any(re.match(r"\s*debug_locks:\s+1$", l) for l in stats),
+             "lockdep still on after the tests (it stops at its first report)",
+             "\n".join(l for l in stats if "debug_locks" in l) or "no lockdep-stats")
+        boot_leaks, boot_rc = sec.get("kmemleak-boot", ([], -1))
+        ours = [l for l in boot_leaks if re.search(
+            r"xen_unpop|unpopulated|extended_region|xut_|xer_|gnttab|gntdev", l)]
+        t.ok(boot_rc == 0 and not ours,
+             "kmemleak after boot and KUnit: nothing of the Xen drivers' "
+             "(%d lines suspected)" % len(boot_leaks), "\n".join(ours[:20]))
+        leaks, rc = sec.get("kmemleak", ([], -1))
+        t.ok(rc == 0 and not [l for l in leaks if "unreferenced object" in l],
+             "kmemleak scan after the kselftests reports nothing",
+             "rc=%d\n%s" % (rc, "\n".join(leaks[:40])))
+
+    if args.faults:
+        # xen-unpop-faults: TAP of its own, case by case.
+        lines, rc = sec.get("faults", ([], -1))
+        res = [TAP_RE.match(l) for l in lines]
+        res = [m for m in res if m and not m.group(1)]
+        for m in res:
+            t.ok(m.group(2) == "ok", "faults: %s" % m.group(4))
+        cases = {m.group(4).split(":")[0] for m in res}
+        t.ok(rc == 0 and len(cases) >= args.faults,
+             "fault injection ran its %d cases and exited 0" % args.faults,
+             "rc=%d, cases: %s\n%s" % (rc, " ".join(sorted(cases)),
+                                        "\n".join(lines[-10:])))
+
     if args.kunit or args.kunit_ran:
         cases, suites, parse_errors = kunit_parse(text)
         t.ok(not parse_errors, "KUnit output parses cleanly with tools/testing/kunit/kunit.py parse",
@@ -583,6 +626,11 @@ def main():
     c.add_argument("--stock", action="store_true",
                    help="the stock kernel: Xen and the tool see the regions, "
                    "Linux has no debugfs view of them")
+    c.add_argument("--debug", action="store_true",
+                   help="a debug dom0: KASAN, lockdep and kmemleak on, "
+                   "kmemleak clean after the tests")
+    c.add_argument("--faults", type=int, default=0, metavar="N",
+                   help="xen-unpop-faults ran N cases, all passing")
     c.add_argument("--small-region", action="store_true",
                    help="Xen gave a region under 128 MiB and the pool used it")
     c.add_argument("--kunit-ran", action="append", default=[], metavar="SUITE.CASE",

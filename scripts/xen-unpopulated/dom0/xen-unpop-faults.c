@@ -1,0 +1,480 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Fault injection in the debug dom0: grant maps and dma-buf exports in a
+ * loop while one kind of failure is injected at a time, with the kernel's
+ * own mechanisms.  Prints TAP: per case, every operation either succeeded
+ * (through the fallback where there is one) or failed with ENOMEM, the
+ * data of every mapping that succeeded was right, and afterwards the
+ * pool's counters are back where they were and every "Xen scratch" range
+ * in /proc/iomem still belongs to a chunk of the pool.
+ *
+ *   xen-unpop-faults ROUNDS
+ *
+ * Cases (fail_function needs the allocator's ALLOW_ERROR_INJECTION
+ * points; failslab and fail_page_alloc filter on this task):
+ *   reserve      taking space from the Xen resource fails (growth)
+ *   remap        memremap_pages() fails (growth)
+ *   chunk-alloc  the chunk's bookkeeping allocation fails (growth)
+ *   fallback     growth and the balloon fallback both fail: what the pool
+ *                holds is served, the rest fails with ENOMEM
+ *   failslab     every slab allocation of this task fails once a budget
+ *                that grows round by round is spent: gntdev's arrays, the
+ *                chunk bookkeeping, the dma-buf's tables, at every point
+ *                (the grant map's own p2m entries on Arm too, which gntdev
+ *                reports as EINVAL)
+ *   page-alloc   one page allocation of this task in ten fails (struct
+ *                pages of new chunks, ballooned pages, page tables)
+ *   handback     no injection: hand-back runs at once (handback_delay_ms
+ *                = 0), racing growth
+ * Each case prints how many failures were injected.  (The other failure
+ * point of grant maps, gnttab_pages_set_private(), allocates only on
+ * 32-bit kernels; a 64-bit one cannot fail there.)
+ */
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+typedef uint32_t grant_ref_t;
+typedef uint16_t domid_t;
+
+#include <xen/gntalloc.h>
+#include <xen/gntdev.h>
+
+#define DBG		"/sys/kernel/debug"
+#define STATS		DBG "/xen/unpopulated/stats"
+#define CHUNKS		DBG "/xen/unpopulated/chunks"
+#define HANDBACK_MS	"/sys/module/unpopulated_alloc/parameters/handback_delay_ms"
+#define GRANTS		1024	/* pages granted to ourselves, mapped in runs */
+#define TIMES		1000000	/* a fault_attr's budget of injections */
+
+static unsigned long page_size;
+static int gntalloc, gntdev;
+static struct ioctl_gntalloc_alloc_gref *alloc;
+static uint32_t *src;
+static int tap_n, tap_failed;
+
+static void tap(int ok, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void tap(int ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%sok %d - ", ok ? "" : "not ", ++tap_n);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	tap_failed += !ok;
+	fflush(stdout);
+}
+
+static int put(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), ret = 0;
+
+	if (fd < 0)
+		return -1;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -1;
+	close(fd);
+	return ret;
+}
+
+static long get(const char *path)
+{
+	char buf[64] = "";
+	FILE *f = fopen(path, "r");
+	long v = -1;
+
+	if (f) {
+		if (fgets(buf, sizeof(buf), f))
+			v = strtol(buf, NULL, 0);
+		fclose(f);
+	}
+	return v;
+}
+
+static long stat_of(const char *key)
+{
+	char line[128], name[64];
+	long v, found = -1;
+	FILE *f = fopen(STATS, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %ld", name, &v) == 2 && !strcmp(name, key))
+			found = v;
+	fclose(f);
+	return found;
+}
+
+/* Configure fault_attr directory @dir: always fail, up to TIMES times. */
+static void attr_setup(const char *dir, const char *probability)
+{
+	char path[160];
+	static const char * const knobs[][2] = {
+		{ "interval", "1" }, { "verbose", "0" }, { "space", "0" },
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, knobs[i][0]);
+		put(path, knobs[i][1]);
+	}
+	snprintf(path, sizeof(path), "%s/probability", dir);
+	put(path, probability);
+	snprintf(path, sizeof(path), "%s/times", dir);
+	put(path, "1000000");
+}
+
+/* Injections done in @dir since attr_setup(), and stop injecting. */
+static long attr_done(const char *dir)
+{
+	char path[160];
+	long left;
+
+	snprintf(path, sizeof(path), "%s/times", dir);
+	left = get(path);
+	snprintf(path, sizeof(path), "%s/probability", dir);
+	put(path, "0");
+	return left < 0 ? -1 : TIMES - left;
+}
+
+/*
+ * Mark this task for failslab and fail_page_alloc, or unmark it.  The
+ * file stays open: opening it again would allocate, and fail.
+ */
+static int make_it_fail = -1;
+
+static void self_fail(int on)
+{
+	if (make_it_fail < 0)
+		make_it_fail = open("/proc/self/make-it-fail", O_WRONLY);
+	if (pwrite(make_it_fail, on ? "1" : "0", 1, 0) != 1)
+		tap(0, "cannot write /proc/self/make-it-fail: %s", strerror(errno));
+}
+
+/* The data of @n grants from @first, as mapped at @dst, is the granter's. */
+static int data_ok(const uint32_t *dst, unsigned int first, unsigned int n)
+{
+	unsigned int i, words = page_size / sizeof(uint32_t);
+
+	for (i = 0; i < n; i++)
+		if (dst[i * words] != src[(first + i) * words] ||
+		    dst[i * words + 1023] != src[(first + i) * words + 1023])
+			return 0;
+	return 1;
+}
+
+struct tally {
+	unsigned long ops, ok, enomem, bad, bad_data;
+	int bad_errno, einval_ok;
+};
+
+static void count(struct tally *t, int err)
+{
+	t->ops++;
+	if (!err) {
+		t->ok++;
+	} else if (err == ENOMEM || (err == EINVAL && t->einval_ok)) {
+		t->enomem++;
+	} else {
+		t->bad++;
+		t->bad_errno = err;
+	}
+}
+
+/* Map @n grants from @first, check them through an mmap(), unmap. */
+static int map_round(unsigned int first, unsigned int n, struct tally *t)
+{
+	struct ioctl_gntdev_map_grant_ref *map;
+	struct ioctl_gntdev_unmap_grant_ref unmap = { .count = n };
+	unsigned int i;
+	void *dst;
+	int err = 0;
+
+	map = calloc(1, sizeof(*map) + n * sizeof(map->refs[0]));
+	if (!map)
+		return -1;
+	map->count = n;
+	for (i = 0; i < n; i++) {
+		map->refs[i].domid = 0;
+		map->refs[i].ref = alloc->gref_ids[first + i];
+	}
+	if (ioctl(gntdev, IOCTL_GNTDEV_MAP_GRANT_REF, map)) {
+		count(t, errno);
+		free(map);
+		return 0;
+	}
+	dst = mmap(NULL, n * page_size, PROT_READ, MAP_SHARED, gntdev,
+		   map->index);
+	if (dst == MAP_FAILED) {
+		err = errno;
+	} else {
+		if (!data_ok(dst, first, n))
+			t->bad_data++;
+		munmap(dst, n * page_size);
+	}
+	count(t, err);
+	unmap.index = map->index;
+	if (ioctl(gntdev, IOCTL_GNTDEV_UNMAP_GRANT_REF, &unmap))
+		count(t, errno == ENOMEM ? EIO : errno);
+	free(map);
+	return 0;
+}
+
+/* Export @n grants from @first as a dma-buf, release it, wait for that. */
+static void dmabuf_round(unsigned int first, unsigned int n, struct tally *t)
+{
+	struct ioctl_gntdev_dmabuf_exp_from_refs *exp;
+	struct ioctl_gntdev_dmabuf_exp_wait_released wait = { .wait_to_ms = 10000 };
+	unsigned int i;
+
+	exp = calloc(1, sizeof(*exp) + n * sizeof(exp->refs[0]));
+	if (!exp)
+		return;
+	exp->flags = GNTDEV_DMA_FLAG_WC;
+	exp->count = n;
+	exp->domid = 0;
+	for (i = 0; i < n; i++)
+		exp->refs[i] = alloc->gref_ids[first + i];
+	if (ioctl(gntdev, IOCTL_GNTDEV_DMABUF_EXP_FROM_REFS, exp)) {
+		/* No dma-buf export on this gntdev (a PV dom0): not a case. */
+		if (errno != EINVAL && errno != ENOTTY)
+			count(t, errno);
+		free(exp);
+		return;
+	}
+	count(t, 0);
+	wait.fd = exp->fd;
+	close(exp->fd);
+	if (ioctl(gntdev, IOCTL_GNTDEV_DMABUF_EXP_WAIT_RELEASED, &wait) &&
+	    errno != ENOENT)
+		count(t, errno == ENOMEM ? EIO : errno);
+	free(exp);
+}
+
+static unsigned int rnd(unsigned int below)
+{
+	return (unsigned int)random() % below;
+}
+
+/* One round: a run of 1..GRANTS grants mapped, every third a dma-buf. */
+static void round_of(unsigned int r, struct tally *t)
+{
+	unsigned int n = 1 + rnd(r % 4 ? 64 : GRANTS);
+	unsigned int first = rnd(GRANTS - n + 1);
+
+	if (r % 3 == 2)
+		dmabuf_round(first, n, t);
+	else
+		map_round(first, n, t);
+}
+
+/* How many "Xen scratch" ranges in /proc/iomem are no chunk of the pool. */
+static unsigned int orphans_now(void)
+{
+	char line[256];
+	unsigned long long s, e, cs, ce;
+	unsigned int orphans = 0;
+	FILE *f = fopen("/proc/iomem", "r"), *c;
+	int found;
+
+	if (!f)
+		return 1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strstr(line, ": Xen scratch") ||
+		    sscanf(line, " %llx-%llx", &s, &e) != 2)
+			continue;
+		found = 0;
+		c = fopen(CHUNKS, "r");
+		while (c && fgets(line, sizeof(line), c))
+			if (sscanf(line, "chunk %llx %llx", &cs, &ce) == 2 &&
+			    cs == s && ce == e)
+				found = 1;
+		if (c)
+			fclose(c);
+		orphans += !found;
+	}
+	fclose(f);
+	return orphans;
+}
+
+/*
+ * Every "Xen scratch" range belongs to a chunk, once a hand-back in
+ * flight (which takes a chunk off the list before it releases the range)
+ * has finished: an orphan that stays is a leak.
+ */
+static unsigned int orphan_ranges(void)
+{
+	unsigned int orphans, tries;
+
+	for (tries = 0; (orphans = orphans_now()) && tries < 50; tries++)
+		usleep(100000);
+	return orphans;
+}
+
+struct fault_case {
+	const char *name;
+	const char *attr;	/* fault_attr directory under debugfs */
+	const char *inject;	/* fail_function: functions, space-separated */
+	const char *probability;
+	int self;		/* failslab/fail_page_alloc: this task only */
+	int einval_ok;		/* EINVAL is a clean failure here (see top) */
+};
+
+static const struct fault_case cases[] = {
+	{ .name = "reserve", .attr = "fail_function",
+	  .inject = "xen_unpop_reserve", .probability = "100" },
+	{ .name = "remap", .attr = "fail_function",
+	  .inject = "xen_unpop_remap", .probability = "100" },
+	{ .name = "chunk-alloc", .attr = "fail_function",
+	  .inject = "xen_unpop_chunk_alloc", .probability = "100" },
+	{ .name = "fallback", .attr = "fail_function",
+	  .inject = "xen_unpop_reserve xen_unpop_fallback",
+	  .probability = "100" },
+	{ .name = "failslab", .attr = "failslab", .probability = "100",
+	  .self = 1, .einval_ok = 1 },
+	{ .name = "page-alloc", .attr = "fail_page_alloc", .probability = "10",
+	  .self = 1, .einval_ok = 1 },
+	{ .name = "handback" },
+};
+
+static void run_case(const struct fault_case *c, unsigned int rounds)
+{
+	long in_use = stat_of("pages_in_use");
+	long fb_in_use = stat_of("fallback_pages_in_use");
+	long handbacks = stat_of("handbacks"), delay = get(HANDBACK_MS);
+	char dir[128], path[160], word[64], buf[16];
+	const char *p;
+	struct tally t = { .einval_ok = c->einval_ok };
+	long injected = 0;
+	unsigned int r, orphans;
+	int n;
+
+	snprintf(dir, sizeof(dir), DBG "/%s", c->attr ? c->attr : "");
+	if (c->inject) {
+		snprintf(path, sizeof(path), "%s/inject", dir);
+		put(path, "");
+		for (p = c->inject; sscanf(p, "%63s%n", word, &n) == 1; p += n) {
+			char retval[160];
+
+			if (put(path, word)) {
+				tap(0, "%s: fail_function cannot inject %s", c->name, word);
+				return;
+			}
+			/* ENOMEM, as the real failures give; not EINVAL. */
+			snprintf(retval, sizeof(retval), "%s/%s/retval", dir, word);
+			put(retval, "0xfffffffffffffff4");
+		}
+	}
+	if (c->self) {
+		snprintf(path, sizeof(path), "%s/task-filter", dir);
+		put(path, "Y");
+		snprintf(path, sizeof(path), "%s/ignore-gfp-wait", dir);
+		put(path, "N");
+		snprintf(path, sizeof(path), "%s/min-order", dir);
+		put(path, "0");
+	}
+	if (!c->attr)
+		put(HANDBACK_MS, "0");
+
+	for (r = 0; r < rounds; r++) {
+		if (c->attr) {
+			attr_setup(dir, c->probability);
+			if (!strcmp(c->name, "failslab")) {
+				/* A budget before failing: every point in turn. */
+				snprintf(path, sizeof(path), "%s/space", dir);
+				snprintf(buf, sizeof(buf), "%u", r * 1021);
+				put(path, buf);
+			}
+		}
+		if (c->self)
+			self_fail(1);
+		round_of(r, &t);
+		if (c->self)
+			self_fail(0);
+		if (c->attr)
+			injected += attr_done(dir);
+	}
+
+	if (c->inject) {
+		snprintf(path, sizeof(path), "%s/inject", dir);
+		put(path, "");
+	}
+	if (!c->attr) {
+		snprintf(buf, sizeof(buf), "%ld", delay);
+		put(HANDBACK_MS, buf);
+		injected = stat_of("handbacks") - handbacks;
+	}
+	orphans = orphan_ranges();
+
+	printf("# %s: %lu operations, %lu ok, %lu ENOMEM, %lu other errors, %ld %s\n",
+	       c->name, t.ops, t.ok, t.enomem, t.bad, injected,
+	       c->attr ? "failures injected" : "hand-backs");
+	tap(!t.bad, "%s: every operation succeeded or failed with ENOMEM%s%s",
+	    c->name, t.bad ? ", not " : "", t.bad ? strerror(t.bad_errno) : "");
+	tap(!t.bad_data, "%s: every mapping showed the granted data", c->name);
+	tap(t.ok > 0, "%s: some operations succeeded (%lu)", c->name, t.ok);
+	tap(injected > 0, "%s: %ld %s", c->name, injected,
+	    c->attr ? "failures injected" : "hand-backs while growing");
+	tap(stat_of("pages_in_use") == in_use &&
+	    stat_of("fallback_pages_in_use") == fb_in_use,
+	    "%s: pages in use back to %ld, fallback pages in use to %ld (%ld, %ld)",
+	    c->name, in_use, fb_in_use, stat_of("pages_in_use"),
+	    stat_of("fallback_pages_in_use"));
+	tap(!orphans, "%s: every Xen scratch range belongs to a chunk (%u do not)",
+	    c->name, orphans);
+}
+
+int main(int argc, char **argv)
+{
+	unsigned int rounds = argc > 1 ? strtoul(argv[1], NULL, 0) : 200, i;
+	struct ioctl_gntalloc_alloc_gref *a;
+
+	page_size = sysconf(_SC_PAGESIZE);
+	srandom(1);
+	gntalloc = open("/dev/xen/gntalloc", O_RDWR);
+	gntdev = open("/dev/xen/gntdev", O_RDWR);
+	if (gntalloc < 0 || gntdev < 0 || access(STATS, R_OK) ||
+	    access(DBG "/fail_function/inject", W_OK)) {
+		printf("1..0 # SKIP needs the grant devices, %s and fail_function\n",
+		       STATS);
+		return 4;
+	}
+	a = calloc(1, sizeof(*a) + GRANTS * sizeof(a->gref_ids[0]));
+	if (!a)
+		return 1;
+	a->domid = 0;
+	a->flags = GNTALLOC_FLAG_WRITABLE;
+	a->count = GRANTS;
+	if (ioctl(gntalloc, IOCTL_GNTALLOC_ALLOC_GREF, a)) {
+		printf("Bail out! gntalloc of %d pages: %s\n", GRANTS, strerror(errno));
+		return 1;
+	}
+	alloc = a;
+	src = mmap(NULL, GRANTS * page_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   gntalloc, a->index);
+	if (src == MAP_FAILED) {
+		printf("Bail out! mmap of the granted pages: %s\n", strerror(errno));
+		return 1;
+	}
+	for (i = 0; i < GRANTS * page_size / sizeof(uint32_t); i++)
+		src[i] = i * 2654435761u;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		run_case(&cases[i], rounds);
+	printf("1..%d\n", tap_n);
+	return tap_failed ? 1 : 0;
+}
