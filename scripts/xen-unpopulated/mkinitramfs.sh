@@ -51,6 +51,7 @@ fi
 
 for prog in xen-unpop-bench xen-unpop-faults; do
 	$CC -static -O2 -Wall -I"$HDR/include" \
+		-I"$SRC/tools/testing/selftests/xen" \
 		-o "$STAGE/bin/$prog" "$HERE/dom0/$prog.c"
 done
 

@@ -91,7 +91,7 @@ if step build-kernel-ours "$HERE/build-kernel.sh" ours &&
 	}
 	ALL_KUNIT=(--kunit xen_extended_regions:25 --kunit xen_unpopulated_alloc:19)
 	KSELFTESTS=(--kselftest gntdev_unpopulated --kselftest gntdev_dmabuf
-		--kselftest gntdev_map_mmap)
+		--kselftest gntdev_map_mmap --kselftest gntdev_load)
 
 	boot "" --log "$RES/boot-regions.log"
 	check "$RES/boot-regions.log" boot-regions --expect-regions \
@@ -147,7 +147,7 @@ if step build-kernel-ours "$HERE/build-kernel.sh" ours &&
 			--initrd "$OUT/initrd-x86_64.cpio.gz" --log "$RES/boot-x86_64.log"
 		check "$RES/boot-x86_64.log" boot-x86_64 --expect-iomem \
 			"${ALL_KUNIT[@]}" --kselftest gntdev_unpopulated \
-			--kselftest gntdev_map_mmap \
+			--kselftest gntdev_map_mmap --kselftest gntdev_load \
 			--kselftest-skip "gntdev_dmabuf:cannot export dma-bufs"
 	fi
 
@@ -237,6 +237,7 @@ if step build-kernel-ours "$HERE/build-kernel.sh" ours &&
 			"${ALL_KUNIT[@]}" \
 			--kunit-ran xen_unpopulated_alloc.xut_seed_pages \
 			--kselftest gntdev_unpopulated --kselftest gntdev_map_mmap \
+			--kselftest gntdev_load \
 			--kselftest-skip "gntdev_dmabuf:cannot export dma-bufs"
 	fi
 	# Stock 6.12 beside ours (kselftests skipping, first map, dma-bufs)

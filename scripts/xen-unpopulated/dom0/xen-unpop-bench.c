@@ -14,7 +14,7 @@
  *
  * Free RAM is counted exactly: per-cpu vmstat deltas folded first
  * (/proc/sys/vm/stat_refresh), then the buddy allocator's free pages plus
- * the pages on per-cpu lists, both from /proc/zoneinfo.
+ * the pages on per-cpu lists, both from /proc/zoneinfo (unpopulated.h).
  */
 
 #define _GNU_SOURCE
@@ -29,11 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
-typedef uint32_t grant_ref_t;
-typedef uint16_t domid_t;
-
-#include <xen/gntalloc.h>
-#include <xen/gntdev.h>
+/* The kselftests' helpers (tools/testing/selftests/xen). */
+#include "unpopulated.h"
 
 /* The kernel page size: the unit of gntalloc and gntdev mappings. */
 #define PAGE ((unsigned long)sysconf(_SC_PAGESIZE))
@@ -42,55 +39,6 @@ static void die(const char *what)
 {
 	printf("bench error %s: %s\n", what, strerror(errno));
 	exit(1);
-}
-
-static long free_ram_kb(void)
-{
-	char line[256];
-	long pages = 0, v;
-	FILE *f;
-	int fd = open("/proc/sys/vm/stat_refresh", O_WRONLY);
-
-	if (fd >= 0) {
-		if (write(fd, "1", 1) < 0)
-			perror("stat_refresh");
-		close(fd);
-	}
-	f = fopen("/proc/zoneinfo", "r");
-	if (!f)
-		die("zoneinfo");
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, " pages free %ld", &v) == 1)
-			pages += v;
-		else if (sscanf(line, " count: %ld", &v) == 1)
-			pages += v;
-	}
-	fclose(f);
-	return pages * (PAGE / 1024);
-}
-
-/*
- * Wait until free RAM stops moving (work left over from boot), then
- * return it.  *noise gets the largest change seen over the last second.
- */
-static long settled_free_ram_kb(long *noise)
-{
-	long prev = free_ram_kb(), now, diff;
-	int tries, quiet = 0;
-
-	*noise = 0;
-	for (tries = 0; tries < 100 && quiet < 5; tries++) {
-		usleep(200000);
-		now = free_ram_kb();
-		diff = labs(now - prev);
-		quiet = diff ? 0 : quiet + 1;
-		if (quiet == 0)
-			*noise = diff;
-		prev = now;
-	}
-	if (quiet >= 5)
-		*noise = 0;
-	return prev;
 }
 
 /* Total size of "Xen scratch" ranges in /proc/iomem, in KiB. */
@@ -163,7 +111,7 @@ static int first_map(unsigned int n)
 	m = map_req(a);
 
 	scratch_before = scratch_kb();
-	before = settled_free_ram_kb(&noise);
+	before = unpop_settled_free_ram_kb(&noise);
 	if (ioctl(gntdev, IOCTL_GNTDEV_MAP_GRANT_REF, m))
 		die("map");
 	dst = mmap(NULL, n * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, gntdev,
@@ -172,7 +120,7 @@ static int first_map(unsigned int n)
 		die("mmap gntdev");
 	if (dst[0] != 0x1234)
 		die("data");
-	after = free_ram_kb();
+	after = unpop_free_ram_kb();
 
 	printf("bench first_map_pages %u\n", n);
 	printf("bench first_map_cost_kb %ld\n", before - after);
@@ -318,7 +266,7 @@ static int dmabuf(unsigned int n)
 	/* Keep the pool grown after release, for the export again below. */
 	handback_delay_ms("600000");
 	xen_debug_key('q', "before");
-	before = settled_free_ram_kb(&noise);
+	before = unpop_settled_free_ram_kb(&noise);
 	fd = export_dmabuf(gntdev, a, n);
 	printf("bench dmabuf_pages %u\n", n);
 	printf("bench dmabuf_exported %d\n", fd >= 0);
@@ -326,10 +274,10 @@ static int dmabuf(unsigned int n)
 		printf("bench dmabuf_errno %d\n", errno);
 		return 0;
 	}
-	alive = settled_free_ram_kb(&noise);
+	alive = unpop_settled_free_ram_kb(&noise);
 	xen_debug_key('q', "alive");
 	release_dmabuf(gntdev, fd);
-	after = settled_free_ram_kb(&noise);
+	after = unpop_settled_free_ram_kb(&noise);
 	xen_debug_key('q', "after");
 	printf("bench dmabuf_ram_lost_alive_kb %ld\n", before - alive);
 	printf("bench dmabuf_ram_lost_after_kb %ld\n", before - after);
@@ -343,7 +291,7 @@ static int dmabuf(unsigned int n)
 	fd = export_dmabuf(gntdev, a, n);
 	if (fd < 0)
 		die("export again");
-	again = settled_free_ram_kb(&noise);
+	again = unpop_settled_free_ram_kb(&noise);
 	release_dmabuf(gntdev, fd);
 	handback_delay_ms("1000");
 	printf("bench dmabuf_ram_lost_again_kb %ld\n", after - again);

@@ -305,50 +305,12 @@ TEST_F_TIMEOUT(dmabuf, export_import_release, 300)
 	free(exp);
 }
 
-/*
- * Can gntdev export a dma-buf here?  A PV dom0's gntdev cannot (it maps
- * through the page tables) and says EINVAL.  Returns why not, or NULL.
- */
-static const char *dmabuf_missing(void)
-{
-	struct ioctl_gntdev_dmabuf_exp_from_refs exp = { 0 };
-	struct ioctl_gntalloc_alloc_gref *alloc;
-	const char *why = NULL;
-	int gntalloc, gntdev;
-	void *map;
-
-	gntalloc = open("/dev/xen/gntalloc", O_RDWR);
-	gntdev = open("/dev/xen/gntdev", O_RDWR);
-	alloc = unpop_grant_own(gntalloc, 1, &map);
-	if (!alloc) {
-		unpop_release_grants(gntalloc, gntdev, NULL, NULL, 0);
-		return NULL;	/* let the tests report it */
-	}
-	exp.flags = GNTDEV_DMA_FLAG_WC;
-	exp.count = 1;
-	exp.refs[0] = alloc->gref_ids[0];
-	if (ioctl(gntdev, IOCTL_GNTDEV_DMABUF_EXP_FROM_REFS, &exp)) {
-		if (errno == EINVAL || errno == ENOTTY)
-			/* a PV dom0 maps grants through its page tables */
-			why = "gntdev cannot export dma-bufs here (PV dom0?)";
-	} else {
-		struct ioctl_gntdev_dmabuf_exp_wait_released wait = {
-			.fd = exp.fd, .wait_to_ms = 5000,
-		};
-
-		close(exp.fd);
-		ioctl(gntdev, IOCTL_GNTDEV_DMABUF_EXP_WAIT_RELEASED, &wait);
-	}
-	unpop_release_grants(gntalloc, gntdev, alloc, map, unpop_page());
-	return why;
-}
-
 int main(int argc, char **argv)
 {
 	const char *why = unpop_missing();
 
 	if (!why)
-		why = dmabuf_missing();
+		why = unpop_dmabuf_missing();
 	if (why) {
 		ksft_print_header();
 		ksft_exit_skip("%s\n", why);

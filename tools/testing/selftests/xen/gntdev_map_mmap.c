@@ -244,19 +244,5 @@ TEST_F(race, efault_leaves_nothing)
 
 int main(int argc, char **argv)
 {
-	static const char * const devs[] = {
-		"/dev/xen/gntalloc", "/dev/xen/gntdev",
-	};
-	unsigned int i;
-	int fd;
-
-	for (i = 0; i < ARRAY_SIZE(devs); i++) {
-		fd = open(devs[i], O_RDWR);
-		if (fd < 0) {
-			ksft_print_header();
-			ksft_exit_skip("no %s: %s\n", devs[i], strerror(errno));
-		}
-		close(fd);
-	}
-	return test_harness_run(argc, argv);
+	return unpop_harness_main(argc, argv, unpop_devices_missing());
 }

@@ -154,11 +154,5 @@ TEST_F(grant, map_and_unmap)
 
 int main(int argc, char **argv)
 {
-	const char *why = unpop_missing();
-
-	if (why) {
-		ksft_print_header();
-		ksft_exit_skip("%s\n", why);
-	}
-	return test_harness_run(argc, argv);
+	return unpop_harness_main(argc, argv, unpop_missing());
 }

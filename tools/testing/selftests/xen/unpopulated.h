@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * What the Xen kselftests share: the uapi headers, and the unpopulated
- * allocator's counters in debugfs.
+ * What the Xen kselftests share: the uapi headers, the unpopulated
+ * allocator's counters in debugfs, dom0's free RAM.  The dom0 bench tool
+ * of the repository uses it too, without the kselftest harness.
  */
 #ifndef __SELFTESTS_XEN_UNPOPULATED_H
 #define __SELFTESTS_XEN_UNPOPULATED_H
@@ -22,6 +23,10 @@ typedef uint16_t domid_t;
 
 #include <xen/gntalloc.h>
 #include <xen/gntdev.h>
+
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
 
 #define UNPOP_STATS	"/sys/kernel/debug/xen/unpopulated/stats"
 /*
@@ -49,11 +54,8 @@ static inline unsigned int unpop_pages(size_t bytes)
 	return n ? n : 1;
 }
 
-/*
- * Why this kernel cannot run the tests, or NULL: no allocator counters
- * (a kernel without the series) or no grant devices (not dom0).
- */
-static inline const char *unpop_missing(void)
+/* Why the grant devices cannot be used (not dom0), or NULL. */
+static inline const char *unpop_devices_missing(void)
 {
 	static char why[160];
 	static const char * const devs[] = {
@@ -62,8 +64,6 @@ static inline const char *unpop_missing(void)
 	unsigned int i;
 	int fd;
 
-	if (access(UNPOP_STATS, R_OK))
-		return "no " UNPOP_STATS ": kernel without the unpopulated allocator's counters";
 	for (i = 0; i < ARRAY_SIZE(devs); i++) {
 		fd = open(devs[i], O_RDWR);
 		if (fd < 0) {
@@ -74,6 +74,17 @@ static inline const char *unpop_missing(void)
 		close(fd);
 	}
 	return NULL;
+}
+
+/*
+ * Why this kernel cannot run the tests, or NULL: no allocator counters
+ * (a kernel without the series) or no grant devices (not dom0).
+ */
+static inline const char *unpop_missing(void)
+{
+	if (access(UNPOP_STATS, R_OK))
+		return "no " UNPOP_STATS ": kernel without the unpopulated allocator's counters";
+	return unpop_devices_missing();
 }
 
 /* One counter from xen/unpopulated/stats, or -1. */
@@ -214,5 +225,110 @@ static inline void unpop_release_grants(int gntalloc, int gntdev,
 	if (gntalloc >= 0)
 		close(gntalloc);
 }
+
+/*
+ * Can gntdev export a dma-buf here?  A PV dom0's gntdev cannot (it maps
+ * through the page tables) and says EINVAL.  Returns why not, or NULL.
+ */
+static inline const char *unpop_dmabuf_missing(void)
+{
+	struct ioctl_gntdev_dmabuf_exp_from_refs exp = { 0 };
+	struct ioctl_gntalloc_alloc_gref *alloc;
+	const char *why = NULL;
+	int gntalloc, gntdev;
+	void *map;
+
+	gntalloc = open("/dev/xen/gntalloc", O_RDWR);
+	gntdev = open("/dev/xen/gntdev", O_RDWR);
+	alloc = unpop_grant_own(gntalloc, 1, &map);
+	if (!alloc) {
+		unpop_release_grants(gntalloc, gntdev, NULL, NULL, 0);
+		return NULL;	/* let the tests report it */
+	}
+	exp.flags = GNTDEV_DMA_FLAG_WC;
+	exp.count = 1;
+	exp.refs[0] = alloc->gref_ids[0];
+	if (ioctl(gntdev, IOCTL_GNTDEV_DMABUF_EXP_FROM_REFS, &exp)) {
+		if (errno == EINVAL || errno == ENOTTY)
+			/* a PV dom0 maps grants through its page tables */
+			why = "gntdev cannot export dma-bufs here (PV dom0?)";
+	} else {
+		struct ioctl_gntdev_dmabuf_exp_wait_released wait = {
+			.fd = exp.fd, .wait_to_ms = 5000,
+		};
+
+		close(exp.fd);
+		ioctl(gntdev, IOCTL_GNTDEV_DMABUF_EXP_WAIT_RELEASED, &wait);
+	}
+	unpop_release_grants(gntalloc, gntdev, alloc, map, unpop_page());
+	return why;
+}
+
+/*
+ * Free RAM in kB, exactly: per-cpu vmstat deltas folded first
+ * (/proc/sys/vm/stat_refresh), then the buddy allocator's free pages plus
+ * the pages on per-cpu lists, from /proc/zoneinfo.  -1 if unreadable.
+ */
+static inline long unpop_free_ram_kb(void)
+{
+	char line[256];
+	long pages = 0, v;
+	FILE *f;
+	int fd = open("/proc/sys/vm/stat_refresh", O_WRONLY);
+
+	if (fd >= 0) {
+		if (write(fd, "1", 1) < 0)
+			perror("stat_refresh");
+		close(fd);
+	}
+	f = fopen("/proc/zoneinfo", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, " pages free %ld", &v) == 1)
+			pages += v;
+		else if (sscanf(line, " count: %ld", &v) == 1)
+			pages += v;
+	}
+	fclose(f);
+	return pages * (long)(unpop_page() / 1024);
+}
+
+/*
+ * Free RAM once it has stopped moving (work left over from boot or from
+ * a test), at most 20 s on.  *@noise gets the largest change seen in the
+ * last second if it never settled, else 0.
+ */
+static inline long unpop_settled_free_ram_kb(long *noise)
+{
+	long prev = unpop_free_ram_kb(), now, diff;
+	int tries, quiet = 0;
+
+	*noise = 0;
+	for (tries = 0; tries < 100 && quiet < 5; tries++) {
+		usleep(200000);
+		now = unpop_free_ram_kb();
+		diff = labs(now - prev);
+		quiet = diff ? 0 : quiet + 1;
+		if (quiet == 0)
+			*noise = diff;
+		prev = now;
+	}
+	if (quiet >= 5)
+		*noise = 0;
+	return prev;
+}
+
+#ifdef __KSELFTEST_HARNESS_H
+/* main() of a test program: skipped as a whole, saying @why, or run. */
+static inline int unpop_harness_main(int argc, char **argv, const char *why)
+{
+	if (why) {
+		ksft_print_header();
+		ksft_exit_skip("%s\n", why);
+	}
+	return test_harness_run(argc, argv);
+}
+#endif
 
 #endif /* __SELFTESTS_XEN_UNPOPULATED_H */
