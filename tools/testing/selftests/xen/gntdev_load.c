@@ -223,22 +223,45 @@ static int worker(unsigned int id, int exports, uint64_t deadline,
 	return 0;
 }
 
-TEST(concurrent_load)
+/* The processes' results, shared with them. */
+FIXTURE(load) {
+	long cpus;
+	unsigned int procs;
+	struct load_result *res;
+};
+
+FIXTURE_SETUP(load)
 {
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned int procs = cpus * 2 > LOAD_MIN_PROCS ? cpus * 2 : LOAD_MIN_PROCS;
+	self->cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	self->procs = self->cpus * 2 > LOAD_MIN_PROCS ? self->cpus * 2 :
+							LOAD_MIN_PROCS;
+	self->res = mmap(NULL, self->procs * sizeof(*self->res),
+			 PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+			 -1, 0);
+	ASSERT_NE(MAP_FAILED, self->res);
+	memset(self->res, 0, self->procs * sizeof(*self->res));
+}
+
+FIXTURE_TEARDOWN(load)
+{
+	if (self->res != MAP_FAILED)
+		munmap(self->res, self->procs * sizeof(*self->res));
+}
+
+/*
+ * The load itself takes LOAD_SECONDS; waiting for free RAM to settle
+ * before and after takes up to 20 s each, and a debug kernel is slow.
+ */
+TEST_F_TIMEOUT(load, concurrent, 180)
+{
+	unsigned int procs = self->procs, i;
 	long in_use, fb_in_use, ram_before, ram_after, noise;
-	struct load_result *res, sum = { 0 };
+	struct load_result *res = self->res, sum = { 0 };
 	int exports = !unpop_dmabuf_missing(), status;
+	long cpus = self->cpus;
 	char delay[16] = "1000";
 	uint64_t start, deadline;
-	unsigned int i;
 	FILE *f;
-
-	res = mmap(NULL, procs * sizeof(*res), PROT_READ | PROT_WRITE,
-		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, res);
-	memset(res, 0, procs * sizeof(*res));
 
 	ram_before = unpop_settled_free_ram_kb(&noise);
 	in_use = unpop_stat("pages_in_use");
@@ -300,7 +323,6 @@ TEST(concurrent_load)
 	       ram_before, ram_after, LOAD_RAM_TOLERANCE_KB);
 	if (in_use >= 0)
 		EXPECT_GE(ram_after, ram_before - LOAD_RAM_TOLERANCE_KB);
-	munmap(res, procs * sizeof(*res));
 }
 
 int main(int argc, char **argv)
