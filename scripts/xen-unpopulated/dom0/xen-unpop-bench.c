@@ -241,8 +241,7 @@ static void release_dmabuf(int gntdev, int fd)
 /* Set the unpopulated pool's hand-back delay; ignored on a stock kernel. */
 static void handback_delay_ms(const char *ms)
 {
-	int fd = open("/sys/module/unpopulated_alloc/parameters/handback_delay_ms",
-		      O_WRONLY);
+	int fd = open(UNPOP_HANDBACK_MS, O_WRONLY);
 
 	if (fd < 0)
 		return;

@@ -43,23 +43,18 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-typedef uint32_t grant_ref_t;
-typedef uint16_t domid_t;
-
-#include <xen/gntalloc.h>
-#include <xen/gntdev.h>
+/* The kselftests' helpers (tools/testing/selftests/xen). */
+#include "unpopulated.h"
 
 #define DBG		"/sys/kernel/debug"
-#define STATS		DBG "/xen/unpopulated/stats"
 #define CHUNKS		DBG "/xen/unpopulated/chunks"
-#define HANDBACK_MS	"/sys/module/unpopulated_alloc/parameters/handback_delay_ms"
 #define GRANTS		1024	/* pages granted to ourselves, mapped in runs */
 #define TIMES		1000000	/* a fault_attr's budget of injections */
+#define SEED		0xfa017000c0ffee00ULL
 
-static unsigned long page_size;
 static int gntalloc, gntdev;
 static struct ioctl_gntalloc_alloc_gref *alloc;
-static uint32_t *src;
+static void *src;
 static int tap_n, tap_failed;
 
 static void tap(int ok, const char *fmt, ...)
@@ -104,21 +99,6 @@ static long get(const char *path)
 	return v;
 }
 
-static long stat_of(const char *key)
-{
-	char line[128], name[64];
-	long v, found = -1;
-	FILE *f = fopen(STATS, "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%63s %ld", name, &v) == 2 && !strcmp(name, key))
-			found = v;
-	fclose(f);
-	return found;
-}
-
 /* Configure fault_attr directory @dir: always fail, up to TIMES times. */
 static void attr_setup(const char *dir, const char *probability)
 {
@@ -128,7 +108,7 @@ static void attr_setup(const char *dir, const char *probability)
 	};
 	unsigned int i;
 
-	for (i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(knobs); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, knobs[i][0]);
 		put(path, knobs[i][1]);
 	}
@@ -165,18 +145,6 @@ static void self_fail(int on)
 		tap(0, "cannot write /proc/self/make-it-fail: %s", strerror(errno));
 }
 
-/* The data of @n grants from @first, as mapped at @dst, is the granter's. */
-static int data_ok(const uint32_t *dst, unsigned int first, unsigned int n)
-{
-	unsigned int i, words = page_size / sizeof(uint32_t);
-
-	for (i = 0; i < n; i++)
-		if (dst[i * words] != src[(first + i) * words] ||
-		    dst[i * words + 1023] != src[(first + i) * words + 1023])
-			return 0;
-	return 1;
-}
-
 struct tally {
 	unsigned long ops, ok, enomem, bad, bad_data;
 	int bad_errno, einval_ok;
@@ -200,31 +168,25 @@ static int map_round(unsigned int first, unsigned int n, struct tally *t)
 {
 	struct ioctl_gntdev_map_grant_ref *map;
 	struct ioctl_gntdev_unmap_grant_ref unmap = { .count = n };
-	unsigned int i;
 	void *dst;
 	int err = 0;
 
-	map = calloc(1, sizeof(*map) + n * sizeof(map->refs[0]));
+	map = unpop_map_request(alloc, first, n);
 	if (!map)
 		return -1;
-	map->count = n;
-	for (i = 0; i < n; i++) {
-		map->refs[i].domid = 0;
-		map->refs[i].ref = alloc->gref_ids[first + i];
-	}
 	if (ioctl(gntdev, IOCTL_GNTDEV_MAP_GRANT_REF, map)) {
 		count(t, errno);
 		free(map);
 		return 0;
 	}
-	dst = mmap(NULL, n * page_size, PROT_READ, MAP_SHARED, gntdev,
+	dst = mmap(NULL, n * unpop_page(), PROT_READ, MAP_SHARED, gntdev,
 		   map->index);
 	if (dst == MAP_FAILED) {
 		err = errno;
 	} else {
-		if (!data_ok(dst, first, n))
+		if (unpop_bad_pages(dst, first, n, SEED))
 			t->bad_data++;
-		munmap(dst, n * page_size);
+		munmap(dst, n * unpop_page());
 	}
 	count(t, err);
 	unmap.index = map->index;
@@ -332,6 +294,8 @@ struct fault_case {
 	const char *probability;
 	int self;		/* failslab/fail_page_alloc: this task only */
 	int einval_ok;		/* EINVAL is a clean failure here (see top) */
+	/* Bytes more the fault_attr's space budget grows by each round. */
+	unsigned int space_step;
 };
 
 static const struct fault_case cases[] = {
@@ -345,7 +309,7 @@ static const struct fault_case cases[] = {
 	  .inject = "xen_unpop_reserve xen_unpop_fallback",
 	  .probability = "100" },
 	{ .name = "failslab", .attr = "failslab", .probability = "100",
-	  .self = 1, .einval_ok = 1 },
+	  .self = 1, .einval_ok = 1, .space_step = 1021 },
 	{ .name = "page-alloc", .attr = "fail_page_alloc", .probability = "10",
 	  .self = 1, .einval_ok = 1 },
 	{ .name = "handback" },
@@ -353,9 +317,9 @@ static const struct fault_case cases[] = {
 
 static void run_case(const struct fault_case *c, unsigned int rounds)
 {
-	long in_use = stat_of("pages_in_use");
-	long fb_in_use = stat_of("fallback_pages_in_use");
-	long handbacks = stat_of("handbacks"), delay = get(HANDBACK_MS);
+	long in_use = unpop_stat("pages_in_use");
+	long fb_in_use = unpop_stat("fallback_pages_in_use");
+	long handbacks = unpop_stat("handbacks"), delay = get(UNPOP_HANDBACK_MS);
 	char dir[128], path[160], word[64], buf[16];
 	const char *p;
 	struct tally t = { .einval_ok = c->einval_ok };
@@ -388,15 +352,15 @@ static void run_case(const struct fault_case *c, unsigned int rounds)
 		put(path, "0");
 	}
 	if (!c->attr)
-		put(HANDBACK_MS, "0");
+		put(UNPOP_HANDBACK_MS, "0");
 
 	for (r = 0; r < rounds; r++) {
 		if (c->attr) {
 			attr_setup(dir, c->probability);
-			if (!strcmp(c->name, "failslab")) {
+			if (c->space_step) {
 				/* A budget before failing: every point in turn. */
 				snprintf(path, sizeof(path), "%s/space", dir);
-				snprintf(buf, sizeof(buf), "%u", r * 1021);
+				snprintf(buf, sizeof(buf), "%u", r * c->space_step);
 				put(path, buf);
 			}
 		}
@@ -415,8 +379,8 @@ static void run_case(const struct fault_case *c, unsigned int rounds)
 	}
 	if (!c->attr) {
 		snprintf(buf, sizeof(buf), "%ld", delay);
-		put(HANDBACK_MS, buf);
-		injected = stat_of("handbacks") - handbacks;
+		put(UNPOP_HANDBACK_MS, buf);
+		injected = unpop_stat("handbacks") - handbacks;
 	}
 	orphans = orphan_ranges();
 
@@ -429,11 +393,11 @@ static void run_case(const struct fault_case *c, unsigned int rounds)
 	tap(t.ok > 0, "%s: some operations succeeded (%lu)", c->name, t.ok);
 	tap(injected > 0, "%s: %ld %s", c->name, injected,
 	    c->attr ? "failures injected" : "hand-backs while growing");
-	tap(stat_of("pages_in_use") == in_use &&
-	    stat_of("fallback_pages_in_use") == fb_in_use,
+	tap(unpop_stat("pages_in_use") == in_use &&
+	    unpop_stat("fallback_pages_in_use") == fb_in_use,
 	    "%s: pages in use back to %ld, fallback pages in use to %ld (%ld, %ld)",
-	    c->name, in_use, fb_in_use, stat_of("pages_in_use"),
-	    stat_of("fallback_pages_in_use"));
+	    c->name, in_use, fb_in_use, unpop_stat("pages_in_use"),
+	    unpop_stat("fallback_pages_in_use"));
 	tap(!orphans, "%s: every Xen scratch range belongs to a chunk (%u do not)",
 	    c->name, orphans);
 }
@@ -441,39 +405,23 @@ static void run_case(const struct fault_case *c, unsigned int rounds)
 int main(int argc, char **argv)
 {
 	unsigned int rounds = argc > 1 ? strtoul(argv[1], NULL, 0) : 200, i;
-	struct ioctl_gntalloc_alloc_gref *a;
 
-	page_size = sysconf(_SC_PAGESIZE);
 	srandom(1);
-	gntalloc = open("/dev/xen/gntalloc", O_RDWR);
-	gntdev = open("/dev/xen/gntdev", O_RDWR);
-	if (gntalloc < 0 || gntdev < 0 || access(STATS, R_OK) ||
-	    access(DBG "/fail_function/inject", W_OK)) {
+	if (unpop_missing() || access(DBG "/fail_function/inject", W_OK)) {
 		printf("1..0 # SKIP needs the grant devices, %s and fail_function\n",
-		       STATS);
+		       UNPOP_STATS);
 		return 4;
 	}
-	a = calloc(1, sizeof(*a) + GRANTS * sizeof(a->gref_ids[0]));
-	if (!a)
-		return 1;
-	a->domid = 0;
-	a->flags = GNTALLOC_FLAG_WRITABLE;
-	a->count = GRANTS;
-	if (ioctl(gntalloc, IOCTL_GNTALLOC_ALLOC_GREF, a)) {
+	gntalloc = open("/dev/xen/gntalloc", O_RDWR);
+	gntdev = open("/dev/xen/gntdev", O_RDWR);
+	alloc = unpop_grant_own(gntalloc, GRANTS, &src);
+	if (!alloc) {
 		printf("Bail out! gntalloc of %d pages: %s\n", GRANTS, strerror(errno));
 		return 1;
 	}
-	alloc = a;
-	src = mmap(NULL, GRANTS * page_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		   gntalloc, a->index);
-	if (src == MAP_FAILED) {
-		printf("Bail out! mmap of the granted pages: %s\n", strerror(errno));
-		return 1;
-	}
-	for (i = 0; i < GRANTS * page_size / sizeof(uint32_t); i++)
-		src[i] = i * 2654435761u;
+	unpop_fill(src, GRANTS, GRANTS, 1, SEED);
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(cases); i++)
 		run_case(&cases[i], rounds);
 	printf("1..%d\n", tap_n);
 	return tap_failed ? 1 : 0;

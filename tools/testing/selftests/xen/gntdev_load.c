@@ -36,7 +36,6 @@
 #define LOAD_GRANTS		256	/* pages each process grants itself */
 #define LOAD_HOLD		4	/* mappings a process keeps at once */
 #define LOAD_RAM_TOLERANCE_KB	2048
-#define HANDBACK_MS "/sys/module/unpopulated_alloc/parameters/handback_delay_ms"
 
 struct load_result {
 	unsigned long maps, pages, exports, unmaps;
@@ -70,23 +69,6 @@ static void put_str(const char *path, const char *val)
 	close(fd);
 }
 
-/* Pages [@first, @first + @n) as mapped at @dst show their pattern. */
-static unsigned long bad_pages(const void *dst, unsigned int first,
-			       unsigned int n, uint64_t seed)
-{
-	unsigned int p, last = XEN_PAGE / 8 - 1, mid;
-	unsigned long bad = 0;
-
-	for (p = 0; p < n; p++) {
-		mid = (first + p) % last;
-		if (*unpop_word(dst, p, 0) != unpop_pattern(first + p, 0, seed) ||
-		    *unpop_word(dst, p, mid) != unpop_pattern(first + p, mid, seed) ||
-		    *unpop_word(dst, p, last) != unpop_pattern(first + p, last, seed))
-			bad++;
-	}
-	return bad;
-}
-
 static void fail(struct load_result *r, int err)
 {
 	r->errors++;
@@ -111,18 +93,13 @@ static void map_one(int gntdev, const struct ioctl_gntalloc_alloc_gref *a,
 		    struct held *h, uint64_t seed, struct load_result *r)
 {
 	unsigned int n = 1 + random() % (random() % 4 ? 16 : LOAD_GRANTS);
-	unsigned int first = random() % (LOAD_GRANTS - n + 1), i;
+	unsigned int first = random() % (LOAD_GRANTS - n + 1);
 	struct ioctl_gntdev_map_grant_ref *map;
 
-	map = calloc(1, sizeof(*map) + n * sizeof(map->refs[0]));
+	map = unpop_map_request(a, first, n);
 	if (!map) {
 		fail(r, ENOMEM);
 		return;
-	}
-	map->count = n;
-	for (i = 0; i < n; i++) {
-		map->refs[i].domid = 0;
-		map->refs[i].ref = a->gref_ids[first + i];
 	}
 	if (ioctl(gntdev, IOCTL_GNTDEV_MAP_GRANT_REF, map)) {
 		fail(r, errno);
@@ -145,7 +122,7 @@ static void map_one(int gntdev, const struct ioctl_gntalloc_alloc_gref *a,
 		h->count = 0;
 		return;
 	}
-	r->bad_pages += bad_pages(h->addr, first, n, seed);
+	r->bad_pages += unpop_bad_pages(h->addr, first, n, seed);
 	r->maps++;
 	r->pages += n;
 }
@@ -267,13 +244,13 @@ TEST_F_TIMEOUT(load, concurrent, 180)
 	in_use = unpop_stat("pages_in_use");
 	fb_in_use = unpop_stat("fallback_pages_in_use");
 	/* What to restore afterwards: the default where there is no knob. */
-	f = fopen(HANDBACK_MS, "r");
+	f = fopen(UNPOP_HANDBACK_MS, "r");
 	if (f) {
 		if (!fgets(delay, sizeof(delay), f))
 			snprintf(delay, sizeof(delay), "1000");
 		fclose(f);
 	}
-	put_str(HANDBACK_MS, "0");
+	put_str(UNPOP_HANDBACK_MS, "0");
 
 	start = now_ms();
 	deadline = start + LOAD_SECONDS * 1000;
@@ -286,7 +263,7 @@ TEST_F_TIMEOUT(load, concurrent, 180)
 	}
 	for (i = 0; i < procs; i++)
 		wait(&status);
-	put_str(HANDBACK_MS, delay);
+	put_str(UNPOP_HANDBACK_MS, delay);
 
 	for (i = 0; i < procs; i++) {
 		EXPECT_TRUE(res[i].done) {

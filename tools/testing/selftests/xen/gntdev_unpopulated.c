@@ -91,7 +91,7 @@ FIXTURE_TEARDOWN(grant)
 
 TEST_F(grant, map_and_unmap)
 {
-	unsigned int n = unpop_pages(variant->bytes), i;
+	unsigned int n = unpop_pages(variant->bytes);
 	struct ioctl_gntdev_map_grant_ref *map;
 	struct ioctl_gntdev_unmap_grant_ref unmap = { 0 };
 	long in_use, fallback, fallback_in_use;
@@ -108,13 +108,8 @@ TEST_F(grant, map_and_unmap)
 	TH_LOG("%u pages of %zu KiB, expected from %s", n, unpop_page() >> 10,
 	       pool ? "the unpopulated pool" : "the balloon");
 
-	map = calloc(1, sizeof(*map) + n * sizeof(map->refs[0]));
+	map = unpop_map_request(self->alloc, 0, n);
 	ASSERT_NE(NULL, map);
-	map->count = n;
-	for (i = 0; i < n; i++) {
-		map->refs[i].domid = 0;
-		map->refs[i].ref = self->alloc->gref_ids[i];
-	}
 	ASSERT_EQ(0, ioctl(self->gntdev, IOCTL_GNTDEV_MAP_GRANT_REF, map)) {
 		TH_LOG("map of %u grants: %s", n, strerror(errno));
 	}

@@ -29,6 +29,9 @@ typedef uint16_t domid_t;
 #endif
 
 #define UNPOP_STATS	"/sys/kernel/debug/xen/unpopulated/stats"
+/* The pool's hand-back delay; absent from a kernel without the series. */
+#define UNPOP_HANDBACK_MS \
+	"/sys/module/unpopulated_alloc/parameters/handback_delay_ms"
 /*
  * A grant is one Xen page.  gntalloc and gntdev give each grant a kernel
  * page of its own, so with 16 or 64 KiB pages only the first XEN_PAGE
@@ -200,6 +203,50 @@ err_free:
 	free(alloc);
 	*map = NULL;
 	return NULL;
+}
+
+/*
+ * How many of the pages [@first, @first + @n) of a grant run filled by
+ * unpop_fill() with @seed, as mapped at @dst, do not show their pattern
+ * (three words of each: first, one that moves with the page, last).
+ */
+static inline unsigned long unpop_bad_pages(const void *dst,
+					    unsigned int first, unsigned int n,
+					    uint64_t seed)
+{
+	unsigned int p, last = XEN_PAGE / 8 - 1, mid;
+	unsigned long bad = 0;
+
+	for (p = 0; p < n; p++) {
+		mid = (first + p) % last;
+		if (*unpop_word(dst, p, 0) != unpop_pattern(first + p, 0, seed) ||
+		    *unpop_word(dst, p, mid) != unpop_pattern(first + p, mid, seed) ||
+		    *unpop_word(dst, p, last) != unpop_pattern(first + p, last, seed))
+			bad++;
+	}
+	return bad;
+}
+
+/*
+ * A gntdev map request for the grants [@first, @first + @n) of @alloc
+ * (ours, domain 0), from calloc(): free() it.  NULL if out of memory.
+ */
+static inline struct ioctl_gntdev_map_grant_ref *
+unpop_map_request(const struct ioctl_gntalloc_alloc_gref *alloc,
+		  unsigned int first, unsigned int n)
+{
+	struct ioctl_gntdev_map_grant_ref *map;
+	unsigned int i;
+
+	map = calloc(1, sizeof(*map) + n * sizeof(map->refs[0]));
+	if (!map)
+		return NULL;
+	map->count = n;
+	for (i = 0; i < n; i++) {
+		map->refs[i].domid = 0;
+		map->refs[i].ref = alloc->gref_ids[first + i];
+	}
+	return map;
 }
 
 /*
