@@ -7,6 +7,9 @@
 #   make test    every test; closes with "N passed, N failed"
 #   make test-6.12  stock 6.12 beside ours (first map, dma-bufs)
 #   make bench   stock kernel and ours side by side, with ratios
+#   make guests  domUs started with xl, PV disk and network served by
+#                dom0's backends: ours and stock, three layouts (with
+#                KERNEL, MEM, DOM0_MEM or XEN_CMDLINE set: that one boot)
 #   make fuzz    libFuzzer on the region logic, FUZZ_TIME seconds (300)
 #   make series  the git am-able patch series in out/series/
 #                (BASELINE=6.12: out/series-6.12/)
@@ -67,7 +70,7 @@ BOOT = $(S)/xenboot.py boot --arch $(BOOT_ARCH) --initrd $(INITRD) \
 	--smp $(SMP) --timeout $(TIMEOUT) --dom0-cmdline "$(DOM0_CMDLINE)"
 
 .PHONY: all deps baseline kernel stock initramfs run test bench host-test \
-	series checkpatch patches clean fuzz test-6.12
+	series checkpatch patches clean fuzz test-6.12 guests
 
 all: run
 
@@ -101,6 +104,11 @@ test: deps
 # Stock 6.12 beside our 6.12 kernel: kselftests, first map, dma-bufs.
 test-6.12: deps
 	@$(S)/test-6.12.sh
+
+# Any of these given on the command line or in the environment: one boot.
+GUESTS_ONE := $(filter command environment,$(foreach v,KERNEL MEM DOM0_MEM XEN_CMDLINE,$(firstword $(origin $(v)))))
+guests: deps
+	@$(S)/guests.sh $(if $(GUESTS_ONE),--one $(KERNEL) $(MEM) $(DOM0_MEM) "$(XEN_CMDLINE)")
 
 host-test:
 	@mkdir -p $(RES)

@@ -15,6 +15,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import guests  # noqa: E402
 import xenboot  # noqa: E402
 
 RES = os.path.join(xenboot.BUILD, "results")
@@ -80,6 +81,22 @@ def run(kernel, bench, tag="", **layout):
         if line.startswith("bench error"):
             sys.exit("bench: %s %s: %s (see %s)" % (kernel, bench, line, log))
     return text, sec, vals
+
+
+def guests_figures(kernel, i):
+    """One make guests boot of KERNEL, one cycle: guests.figures_of()."""
+    initrd = os.path.join(xenboot.BUILD, "initrd-guests-%s.cpio.gz" % kernel)
+    subprocess.run([os.path.join(xenboot.HERE, "guest-initrd.sh"), image(kernel),
+                    initrd], check=True, stdout=subprocess.DEVNULL)
+    log = os.path.join(RES, "bench-%s-guests%s-%d.log" % (kernel, BL_TAG, i))
+    opts = Opts(kernel, "none", log)
+    opts.initrd = initrd
+    opts.dom0_cmdline = "xu.tests=none xu.guests=1:64:0:96"
+    opts.timeout *= 3
+    text, _rc, timed_out = xenboot.boot(opts)
+    if timed_out or "@@xenboot done" not in text:
+        sys.exit("bench: %s guests did not finish, see %s" % (kernel, log))
+    return guests.figures_of(text)
 
 
 def ratio(ours, stock):
@@ -342,6 +359,36 @@ def main():
     rows.append(("largest dma-buf that exports (MiB, tried up to 1024)",
                  big["stock"], big["ours"], ratio(big["ours"], big["stock"])))
 
+    # Two domUs started with xl doing 64 MiB of disk and network I/O each
+    # (make guests' first cycle), three boots a kernel, alternating.
+    gf = {k: [] for k in KERNELS}
+    for i in range(3):
+        for k in KERNELS:
+            gf[k].append(guests_figures(k, i))
+
+    def best(key, pick):
+        return {k: pick(f[key] for f in gf[k]) for k in KERNELS}
+
+    def med(key):
+        return {k: int(statistics.median(f[key] for f in gf[k])) for k in KERNELS}
+
+    for label, v in (
+            ("2 domUs doing I/O: dom0 RAM given up while they ran (kB) [3]",
+             med("ram_given_kb")),
+            ("  dom0 RAM not back after they were destroyed (kB)",
+             med("ram_lost_kb")),
+            ("  the pool's peak pages in use", med("peak_pages")),
+            ("  2M superpages of dom0 shattered", med("shattered"))):
+        rows.append((label, v["stock"], v["ours"], ""))
+    for label, key, pick in (
+            ("domU disk write, 64 MiB (MB/s, best of 3)", "disk_write", max),
+            ("domU disk read, 64 MiB (MB/s, best of 3)", "disk_read", max),
+            ("domU to dom0 over netback, 64 MiB (MB/s, best of 3)", "net_up", max),
+            ("dom0 to domU over netback, 64 MiB (MB/s, best of 3)", "net_down", max),
+            ("xl create to the domU's shell (s, best of 3)", "create_s", min)):
+        v = best(key, pick)
+        rows.append((label, v["stock"], v["ours"], ratio(v["ours"], v["stock"])))
+
     # Usable space per extended region, with a layout that has a small one.
     layout = {"mem": "2048", "dom0_mem": "1600M"}
     text, sec, _v = run("ours", "usable", **layout)
@@ -373,6 +420,10 @@ def main():
           "grown already): an upper bound; its struct pages are 1024 kB;")
     print("superpages: Xen's 'q' debug key, dom0's \"2M mappings (shattered N)\" "
           "before export and after release;")
+    print("[3] make guests' first cycle (-m 2048 dom0_mem=512M, two 96 MiB "
+          "domUs, PV disk on a loop device in dom0's tmpfs, PV network on a "
+          "bridge), median of 3 boots, the disks' tmpfs files left out; "
+          "rates are the two domUs' mean;")
     print("usable space: regions from Xen with -m 2048 dom0_mem=1600M, "
           "clipped by xen-extregions to 128 MiB sections (stock) and "
           "2 MiB subsections (ours); logs in %s" % RES)

@@ -20,6 +20,14 @@ FOREIGN_PKGS="xen-hypervisor-4.17-arm64:arm64 busybox-static:arm64"
 # under $OUT/sysroot-x86 (never installed on the build machine).
 X86_PKGS="xen-hypervisor-4.17-amd64:amd64 busybox-static:amd64"
 SYSROOT_X86=$OUT/sysroot-x86
+# Xen 4.17's arm64 toolstack for dom0 (make guests), unpacked under
+# $OUT/sysroot-tools: xl, xenstored, xenconsoled and the libraries they
+# load, glibc's included (libgcc-s1: glibc loads it at run time).
+TOOLS_PKGS="xen-utils-4.17 xen-utils-common xenstore-utils libc6 libgcc-s1
+	libncurses6 libtinfo6 libxencall1 libxenevtchn1 libxenforeignmemory1
+	libxengnttab1 libxenmisc4.17 libxenstore4 libxentoollog1 libxenhypfs1
+	libxendevicemodel1 libxentoolcore1 libyajl2 libfdt1 libuuid1 zlib1g"
+SYSROOT_TOOLS=$OUT/sysroot-tools
 
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
@@ -36,7 +44,8 @@ if ! dpkg --print-foreign-architectures | grep -qx arm64; then
 fi
 
 if [ -n "$missing" ] || [ -n "${need_update:-}" ] ||
-   [ ! -f "$SYSROOT/.done" ] || [ ! -f "$SYSROOT_X86/.done" ]; then
+   [ ! -f "$SYSROOT/.done" ] || [ ! -f "$SYSROOT_X86/.done" ] ||
+   [ ! -f "$SYSROOT_TOOLS/.done" ]; then
 	$SUDO apt-get update -qq
 fi
 
@@ -61,6 +70,8 @@ unpack() {
 unpack "$SYSROOT" $FOREIGN_PKGS
 
 unpack "$SYSROOT_X86" $X86_PKGS
+# shellcheck disable=SC2046
+unpack "$SYSROOT_TOOLS" $(printf '%s:arm64 ' $TOOLS_PKGS)
 # QEMU loads Xen for amd64 as a multiboot image, which must not be gzipped.
 [ -f "$SYSROOT_X86/boot/xen-4.17-amd64" ] ||
 	gunzip -k "$SYSROOT_X86"/boot/xen-4.17-amd64.gz
@@ -70,4 +81,6 @@ XEN=$(ls "$SYSROOT"/boot/xen-4.17-arm64 2>/dev/null | head -n1)
 [ -x "$SYSROOT/bin/busybox" ] || { echo "install-deps: no busybox" >&2; exit 1; }
 [ -f "$SYSROOT_X86/boot/xen-4.17-amd64" ] && [ -x "$SYSROOT_X86/bin/busybox" ] ||
 	{ echo "install-deps: no Xen or busybox for x86_64 in $SYSROOT_X86" >&2; exit 1; }
+[ -x "$SYSROOT_TOOLS/usr/lib/xen-4.17/bin/xl" ] ||
+	{ echo "install-deps: no xl in $SYSROOT_TOOLS" >&2; exit 1; }
 echo "install-deps: ok (xen: $XEN)"

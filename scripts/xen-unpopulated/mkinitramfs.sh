@@ -49,7 +49,7 @@ if [ -d "$SRC/tools/testing/selftests/xen" ]; then
 		KSFT_INSTALL_PATH="$STAGE/kselftest" install >/dev/null
 fi
 
-for prog in xen-unpop-bench xen-unpop-faults; do
+for prog in xen-unpop-bench xen-unpop-faults xen-unpop-pattern; do
 	$CC -static -O2 -Wall -I"$HDR/include" \
 		-I"$SRC/tools/testing/selftests/xen" \
 		-o "$STAGE/bin/$prog" "$HERE/dom0/$prog.c"
@@ -73,6 +73,11 @@ list=$STAGE/initramfs.list
 	echo "file /bin/xen-extregions $STAGE/bin/xen-extregions 0755 0 0"
 	echo "file /bin/xen-unpop-bench $STAGE/bin/xen-unpop-bench 0755 0 0"
 	echo "file /bin/xen-unpop-faults $STAGE/bin/xen-unpop-faults 0755 0 0"
+	# make guests: dom0's scenario and the domUs' side of it
+	# (guest-initrd.sh adds the toolstack and the domUs' kernel).
+	echo "file /bin/xen-unpop-pattern $STAGE/bin/xen-unpop-pattern 0755 0 0"
+	echo "file /bin/xen-unpop-guests $HERE/dom0/xen-unpop-guests 0755 0 0"
+	echo "file /bin/xen-unpop-guest $HERE/dom0/xen-unpop-guest 0755 0 0"
 	if [ -d "$STAGE/kselftest" ]; then
 		(cd "$STAGE" && find kselftest -type d | sort) |
 			while read -r d; do echo "dir /$d 0755 0 0"; done

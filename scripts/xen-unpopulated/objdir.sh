@@ -42,8 +42,11 @@ conf_vars() {
 		CONF_ARCH=arm64
 		CONF_CROSS=aarch64-linux-gnu-
 		CONF_FRAGS=("$CONF_DIR/dom0-arm64.config")
-		[ "$conf" = arm64 ] ||
+		if [ "$conf" = arm64 ]; then
+			CONF_FRAGS+=("$CONF_DIR/guests-arm64.config")
+		else
 			CONF_FRAGS+=("$CONF_DIR/$conf.config")
+		fi
 		CONF_TARGETS=Image
 		CONF_IMAGE=arch/arm64/boot/Image
 		CONF_OBJ=obj-$kind${conf#arm64}$BL_TAG

@@ -26,6 +26,9 @@
 #                  only, stock beside it in make bench)
 #   dmabuf         a 4 MiB gntdev dma-buf: no superpage shattered (Xen's
 #                  'q'), RAM cost, beside stock and our forced RAM path
+#   guests         domUs started with xl, their PV disks and networks
+#                  served by dom0's backends, ours and stock in three
+#                  layouts (guests.sh, make guests)
 #   6.12           the series' 6.12 form: checkpatch, git am onto the
 #                  pristine 6.12 tree, patches/ in step; our 6.12 kernel
 #                  booted on arm64 and as an x86_64 PV dom0 (seed pages);
@@ -198,6 +201,13 @@ if step build-kernel-ours "$HERE/build-kernel.sh" ours &&
 			> "$RES/first-map-$conf.tap"
 		tail -n 1 "$RES/first-map-$conf.tap"
 	done
+
+	# Real guests (make guests, guests.sh): xl in dom0 starts two domUs
+	# at once, ten times, their PV disks and networks served by dom0's
+	# blkback and netback; ours and stock, with Xen's extended regions,
+	# with ext_regions=no and in a layout whose regions hold no aligned
+	# 128 MiB.  The kernels and the initramfs are those built above.
+	GUESTS_BUILT=1 TIMEOUT=$((BOOT_TIMEOUT * 3)) "$HERE/guests.sh"
 
 	# The 6.12 LTS baseline: the series in its 6.12 form applies with git
 	# am to the pristine 6.12 tree; our kernel built on it passes the

@@ -11,6 +11,7 @@
  *   xen-unpop-bench largest-export MAX
  *                                 largest power-of-two dma-buf <= MAX pages
  *                                 that exports
+ *   xen-unpop-bench free-ram      free RAM once it has settled (make guests)
  *
  * Free RAM is counted exactly: per-cpu vmstat deltas folded first
  * (/proc/sys/vm/stat_refresh), then the buddy allocator's free pages plus
@@ -66,7 +67,7 @@ static struct ioctl_gntalloc_alloc_gref *grant(int gntalloc, unsigned int n)
 	a = calloc(1, sizeof(*a) + n * sizeof(uint32_t));
 	if (!a)
 		die("calloc");
-	a->domid = 0;
+	a->domid = unpop_self_domid();
 	a->flags = GNTALLOC_FLAG_WRITABLE;
 	a->count = n;
 	if (ioctl(gntalloc, IOCTL_GNTALLOC_ALLOC_GREF, a))
@@ -85,7 +86,7 @@ map_req(const struct ioctl_gntalloc_alloc_gref *a)
 		die("calloc");
 	m->count = a->count;
 	for (i = 0; i < a->count; i++) {
-		m->refs[i].domid = 0;
+		m->refs[i].domid = unpop_self_domid();
 		m->refs[i].ref = a->gref_ids[i];
 	}
 	return m;
@@ -217,7 +218,7 @@ static int export_dmabuf(int gntdev, const struct ioctl_gntalloc_alloc_gref *a,
 		die("calloc");
 	e->flags = GNTDEV_DMA_FLAG_WC;
 	e->count = n;
-	e->domid = 0;
+	e->domid = unpop_self_domid();
 	for (i = 0; i < n; i++)
 		e->refs[i] = a->gref_ids[i % a->count];
 	if (!ioctl(gntdev, IOCTL_GNTDEV_DMABUF_EXP_FROM_REFS, e))
@@ -335,7 +336,13 @@ int main(int argc, char **argv)
 		return dmabuf(strtoul(argv[2], NULL, 0));
 	if (argc == 3 && !strcmp(argv[1], "largest-export"))
 		return largest_export(strtoul(argv[2], NULL, 0));
-	fprintf(stderr, "usage: %s first-map N | alloc-free ROUNDS | dmabuf N | largest-export MAX\n",
+	if (argc == 2 && !strcmp(argv[1], "free-ram")) {
+		long noise, kb = unpop_settled_free_ram_kb(&noise);
+
+		printf("bench free_ram_kb %ld\nbench free_ram_noise_kb %ld\n", kb, noise);
+		return kb < 0;
+	}
+	fprintf(stderr, "usage: %s first-map N | alloc-free ROUNDS | dmabuf N | largest-export MAX | free-ram\n",
 		argv[0]);
 	return 2;
 }

@@ -208,7 +208,7 @@ static void dmabuf_round(unsigned int first, unsigned int n, struct tally *t)
 		return;
 	exp->flags = GNTDEV_DMA_FLAG_WC;
 	exp->count = n;
-	exp->domid = 0;
+	exp->domid = unpop_self_domid();
 	for (i = 0; i < n; i++)
 		exp->refs[i] = alloc->gref_ids[first + i];
 	if (ioctl(gntdev, IOCTL_GNTDEV_DMABUF_EXP_FROM_REFS, exp)) {

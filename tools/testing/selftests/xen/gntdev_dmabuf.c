@@ -26,11 +26,11 @@
  * pages; the data is checked there.  Bigger buffers are still exported,
  * counted and released.
  *
- * Needs: dom0, debugfs, and Xen's gnttab_max_frames above its default of
- * 64 for the bigger variants.  Where the allocator's counters, the grant
- * devices or dma-buf export are missing (a kernel without the series, a
- * PV dom0, whose gntdev refuses to export), the program is skipped
- * (exit 4).
+ * Needs: dom0 or a domU (the grants are the domain's own), debugfs, and a
+ * grant table above Xen's default of 64 frames for the bigger variants.
+ * Where the allocator's counters, the grant devices or dma-buf export are
+ * missing (a kernel without the series, a PV dom0, whose gntdev refuses
+ * to export), the program is skipped (exit 4).
  */
 
 #define _GNU_SOURCE
@@ -221,7 +221,7 @@ TEST_F_TIMEOUT(dmabuf, export_import_release, 300)
 	ASSERT_NE(NULL, exp);
 	exp->flags = variant->flags;
 	exp->count = n;
-	exp->domid = 0;
+	exp->domid = unpop_self_domid();
 	for (i = 0; i < n; i++)
 		exp->refs[i] = self->alloc->gref_ids[i % self->refs];
 	ret = ioctl(self->gntdev, IOCTL_GNTDEV_DMABUF_EXP_FROM_REFS, exp);
@@ -252,7 +252,7 @@ TEST_F_TIMEOUT(dmabuf, export_import_release, 300)
 		ASSERT_NE(NULL, imp);
 		imp->fd = exp->fd;
 		imp->count = n;
-		imp->domid = 0;
+		imp->domid = unpop_self_domid();
 		ASSERT_EQ(0, ioctl(self->gntdev,
 				   IOCTL_GNTDEV_DMABUF_IMP_TO_REFS, imp)) {
 			TH_LOG("import of %u pages: %s", n, strerror(errno));
@@ -261,7 +261,7 @@ TEST_F_TIMEOUT(dmabuf, export_import_release, 300)
 		ASSERT_NE(NULL, map);
 		map->count = n;
 		for (i = 0; i < n; i++) {
-			map->refs[i].domid = 0;
+			map->refs[i].domid = unpop_self_domid();
 			map->refs[i].ref = imp->refs[i];
 		}
 		ASSERT_EQ(0, ioctl(self->gntdev, IOCTL_GNTDEV_MAP_GRANT_REF,

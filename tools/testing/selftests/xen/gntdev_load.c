@@ -10,7 +10,7 @@
  * free RAM within LOAD_RAM_TOLERANCE_KB of where it was.  Prints the
  * operations a second ("make bench" compares them with a stock kernel's).
  *
- * Needs: dom0.  Without the allocator's counters (a kernel without the
+ * Needs: dom0 or a domU.  Without the allocator's counters (a kernel without the
  * series) the same load runs, and only they go unchecked; dma-buf
  * exports are left out where gntdev cannot export (a PV dom0).
  */
@@ -143,7 +143,7 @@ static void export_one(int gntdev, const struct ioctl_gntalloc_alloc_gref *a,
 	}
 	exp->flags = random() % 2 ? GNTDEV_DMA_FLAG_WC : GNTDEV_DMA_FLAG_COHERENT;
 	exp->count = n;
-	exp->domid = 0;
+	exp->domid = unpop_self_domid();
 	for (i = 0; i < n; i++)
 		exp->refs[i] = a->gref_ids[random() % LOAD_GRANTS];
 	if (ioctl(gntdev, IOCTL_GNTDEV_DMABUF_EXP_FROM_REFS, exp)) {

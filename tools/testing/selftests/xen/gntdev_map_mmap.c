@@ -18,7 +18,7 @@
  * same index, and with the unpopulated allocator's counters, its pages
  * are back.
  *
- * Needs: a Xen domain that may map grants (dom0).  Does not need this
+ * Needs: a Xen domain that may map grants (dom0, a domU).  Not this
  * series: without the grant devices the program is skipped (exit 4).
  */
 
@@ -107,7 +107,7 @@ static void *map_loop(void *data)
 
 	while (!atomic_load(&r->stop)) {
 		r->arg->count = 1;
-		r->arg->refs[0].domid = 0;
+		r->arg->refs[0].domid = unpop_self_domid();
 		r->arg->refs[0].ref = ref;
 		if (ioctl(r->gntdev, IOCTL_GNTDEV_MAP_GRANT_REF, r->arg)) {
 			r->map_err = errno;
@@ -135,7 +135,7 @@ static void *mmap_loop(void *data)
 	size_t len = unpop_page();
 	void *p;
 
-	map.refs[0].domid = 0;
+	map.refs[0].domid = unpop_self_domid();
 	map.refs[0].ref = r->alloc->gref_ids[0];
 	while (!atomic_load(&r->stop)) {
 		if (ioctl(r->gntdev, IOCTL_GNTDEV_MAP_GRANT_REF, &map)) {
@@ -216,7 +216,7 @@ TEST_F(race, efault_leaves_nothing)
 	uint64_t want;
 
 	self->arg->count = 1;
-	self->arg->refs[0].domid = 0;
+	self->arg->refs[0].domid = unpop_self_domid();
 	self->arg->refs[0].ref = self->alloc->gref_ids[1];
 	ASSERT_EQ(0, ioctl(self->gntdev, IOCTL_GNTDEV_MAP_GRANT_REF, self->arg));
 	want = self->arg->index;

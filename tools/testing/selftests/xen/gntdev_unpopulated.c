@@ -13,7 +13,7 @@
  * for the granted side is the same whatever the page size; the uAPI counts
  * grants, one a kernel page.
  *
- * Needs: a Xen domain that may map grants (dom0), debugfs mounted,
+ * Needs: a Xen domain that may map grants (dom0, a domU), debugfs,
  * xen_gntalloc.limit at least as large as the biggest variant.  Without
  * the allocator's counters (a kernel without the series) or the grant
  * devices, the whole program is skipped (exit 4).

@@ -1,0 +1,97 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make guests: real domUs started by Xen 4.17's own toolstack in dom0,
+# their PV disks and networks served by dom0's blkback and netback, on
+# our kernel and on the stock one, in three layouts:
+#
+#   guests            Xen's extended regions (the default layout); the
+#                     first domU also checks its own regions and runs the
+#                     series' kselftests on its own pool
+#   guests-no-regions Xen's ext_regions=no: everything falls back to
+#                     ballooned pages and still works
+#   guests-small      MEM=$SMALL_MEM, DOM0_MEM=$SMALL_DOM0_MEM: no region
+#                     holds an aligned 128 MiB (the stock allocator's unit)
+#
+# each as ours and as "-stock", TAP into $OUT/results/, every console
+# (Xen's, dom0's, each domU's) in a file of its own there.  With
+# --one KERNEL MEM DOM0_MEM XEN_CMDLINE (make guests with any of those
+# set) it runs that one boot.  Ends with "N passed, N failed".
+#
+# Figures (make bench): guests.py figures LOG.
+
+set -uo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+export OUT=${OUT:-$REPO/build}
+RES=$OUT/results
+CYCLES=${CYCLES:-10}
+MIB=${MIB:-64}
+GUEST_MEM=${GUEST_MEM:-96}
+SMALL_MEM=${SMALL_MEM:-2048}
+SMALL_DOM0_MEM=${SMALL_DOM0_MEM:-1792M}
+BOOT_TIMEOUT=${TIMEOUT:-900}
+mkdir -p "$RES"
+unset CONF
+
+# shellcheck source=step.sh
+. "$HERE/step.sh"
+
+one=
+if [ "${1:-}" = --one ]; then
+	one=1
+	ONE_KERNEL=$2 ONE_MEM=$3 ONE_DOM0_MEM=$4 ONE_XEN=$5
+fi
+
+# Kernels and initramfs, unless the test command built them already.
+if [ -z "${GUESTS_BUILT:-}" ]; then
+	for k in ours stock; do
+		[ -n "$one" ] && [ "$k" != "$ONE_KERNEL" ] && continue
+		step "build-kernel-$k" "$HERE/build-kernel.sh" "$k" || exit 1
+	done
+	step build-initramfs "$HERE/mkinitramfs.sh" "$OUT/initrd.cpio.gz" || exit 1
+fi
+for k in ours stock; do
+	[ -n "$one" ] && [ "$k" != "$ONE_KERNEL" ] && continue
+	"$HERE/guest-initrd.sh" "$OUT/obj-$k/arch/arm64/boot/Image" \
+		"$OUT/initrd-guests-$k.cpio.gz" > /dev/null || exit 1
+done
+
+# scenario NAME KERNEL MEM DOM0_MEM XEN_OPTIONS CHECK_ARGS...
+scenario() {
+	local name=$1 kernel=$2 mem=$3 dom0_mem=$4 xen=$5 selftest=0
+	shift 5
+	case " $* " in *" --selftest "*) selftest=1 ;; esac
+	"$HERE/xenboot.py" boot --timeout "$BOOT_TIMEOUT" \
+		--kernel "$OUT/obj-$kernel/arch/arm64/boot/Image" \
+		--initrd "$OUT/initrd-guests-$kernel.cpio.gz" \
+		--mem "$mem" --dom0-mem "$dom0_mem" \
+		--xen-cmdline "gnttab_max_frames=512 $xen" \
+		--dom0-cmdline "xu.tests=none xu.guests=$CYCLES:$MIB:$selftest:$GUEST_MEM" \
+		--log "$RES/$name.log" 2>/dev/null
+	"$HERE/guests.py" check "$RES/$name.log" --name "$name" \
+		--cycles "$CYCLES" --mib "$MIB" --split "$RES/$name" "$@" \
+		> "$RES/$name.tap"
+	tail -n 1 "$RES/$name.tap"
+}
+
+if [ -n "$one" ]; then
+	args=()
+	[ "$ONE_KERNEL" = stock ] && args+=(--stock)
+	case " $ONE_XEN " in *" ext_regions=no "*) args+=(--no-regions) ;; esac
+	[ "$ONE_KERNEL" = ours ] && [ ${#args[@]} -eq 0 ] && args+=(--selftest)
+	scenario "guests-one-$ONE_KERNEL" "$ONE_KERNEL" "$ONE_MEM" \
+		"$ONE_DOM0_MEM" "$ONE_XEN" "${args[@]}"
+	"$HERE/xenboot.py" tally "$RES/guests-one-$ONE_KERNEL.tap"
+	exit
+fi
+
+scenario guests ours 2048 512M "" --selftest
+scenario guests-stock stock 2048 512M "" --stock
+scenario guests-no-regions ours 2048 512M ext_regions=no --no-regions
+scenario guests-no-regions-stock stock 2048 512M ext_regions=no --stock
+scenario guests-small ours "$SMALL_MEM" "$SMALL_DOM0_MEM" "" --small
+scenario guests-small-stock stock "$SMALL_MEM" "$SMALL_DOM0_MEM" "" --stock --small
+[ -n "${GUESTS_BUILT:-}" ] ||
+	"$HERE/xenboot.py" tally "$RES"/guests*.tap
