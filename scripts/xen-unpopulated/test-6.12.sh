@@ -10,9 +10,13 @@
 #   first-map-arm64-6.12  the first one-page grant map, stock and ours
 #   dmabuf-6.12       a 4 MiB dma-buf: superpages and RAM, stock, ours
 #                     and our RAM path; a 64 MiB one on ours
+#   boot-x86_64-6.12  our 6.12 kernel as an x86_64 PV dom0, where 6.12
+#                     seeds the pool with Xen's extra memory: both KUnit
+#                     suites (the seed case must run, not skip), the
+#                     placement checks and the kselftests
 #
 # The test command itself checks the 6.12 series (checkpatch, git am,
-# patches/) and boots our 6.12 kernel on arm64 and x86_64.
+# patches/) and boots our 6.12 kernel on arm64.
 
 set -uo pipefail
 
@@ -48,5 +52,22 @@ if step baseline-6.12 "$HERE/baseline.sh" &&
 	tail -n 1 "$RES/first-map-arm64-6.12-full.tap"
 	"$HERE/bench.py" --assert-dmabuf > "$RES/dmabuf-6.12-full.tap"
 	tail -n 1 "$RES/dmabuf-6.12-full.tap"
+fi
+if step build-kernel-ours-x86_64-6.12 env CONF=x86_64 "$HERE/build-kernel.sh" ours &&
+   step build-initramfs-x86_64 "$HERE/mkinitramfs.sh" \
+	"$OUT/initrd-x86_64.cpio.gz" x86_64; then
+	"$HERE/xenboot.py" boot --arch x86_64 --timeout "${TIMEOUT:-300}" \
+		--kernel "$OUT/obj-x86-6.12/arch/x86/boot/bzImage" \
+		--initrd "$OUT/initrd-x86_64.cpio.gz" \
+		--log "$RES/boot-x86_64-6.12.log"
+	"$HERE/xenboot.py" check "$RES/boot-x86_64-6.12.log" \
+		--name boot-x86_64-6.12 --expect-iomem \
+		--kunit xen_extended_regions:25 --kunit xen_unpopulated_alloc:19 \
+		--kunit-ran xen_unpopulated_alloc.xut_seed_pages \
+		--kselftest gntdev_unpopulated --kselftest gntdev_map_mmap \
+		--kselftest gntdev_load \
+		--kselftest-skip "gntdev_dmabuf:cannot export dma-bufs" \
+		> "$RES/boot-x86_64-6.12-full.tap"
+	tail -n 1 "$RES/boot-x86_64-6.12-full.tap"
 fi
 "$HERE/xenboot.py" tally "$RES"/*-6.12-full.tap
