@@ -252,9 +252,7 @@ def check(args):
              xenboot.fmt(holes))
         t.ok(xenboot.items(dbg, "usable") == xenboot.items(tool, "usable"),
              "domU: kernel and tool agree on the usable ranges")
-        ram_ranges = [tuple(int(x, 16) for x in m.groups()) for m in re.finditer(
-            r"^\s*([0-9a-f]+)-([0-9a-f]+) : System RAM$",
-            "\n".join(dsec.get("iomem", ([], 0))[0]), re.M)]
+        ram_ranges = xenboot.system_ram(dsec)
         t.ok(bool(ram_ranges) and not any(r[0] <= e[1] and e[0] <= r[1]
                                           for r in regs for e in ram_ranges),
              "domU: no region intersects its System RAM", xenboot.fmt(ram_ranges))

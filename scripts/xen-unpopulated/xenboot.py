@@ -307,6 +307,13 @@ def p2m_stats(text):
     return stats
 
 
+def system_ram(sec):
+    """The "System RAM" ranges of an iomem section, (start, end) inclusive."""
+    return [tuple(int(x, 16) for x in m.groups()) for m in re.finditer(
+        r"^\s*([0-9a-f]+)-([0-9a-f]+) : System RAM$",
+        "\n".join(sec.get("iomem", ([], 0))[0]), re.M)]
+
+
 def problems(text):
     bad = []
     for line in text.splitlines():
@@ -401,9 +408,7 @@ def check(args):
                  for u in usable),
              "every usable range lies inside a region Xen advertised",
              fmt(usable))
-        ram = [tuple(int(x, 16) for x in m.groups()) for m in re.finditer(
-            r"^\s*([0-9a-f]+)-([0-9a-f]+) : System RAM$",
-            "\n".join(sec.get("iomem", ([], 0))[0]), re.M)]
+        ram = system_ram(sec)
         t.ok(bool(ram) and not any(r[0] <= e[1] and e[0] <= r[1]
                                    for r in xen for e in ram),
              "no region intersects System RAM", fmt(ram))
