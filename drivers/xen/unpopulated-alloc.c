@@ -69,10 +69,10 @@
  * chunks share: vmemmap_populate_basepages() misses the last page of a
  * range that does not start on a page, and arm64's vmemmap_free() frees
  * every page backing the range it is given, neighbours' struct pages
- * included.  With 4 KiB pages
- * that is a subsection (2 MiB); with 16 KiB pages 4 MiB, with 64 KiB pages
- * 64 MiB, whose struct pages take one page: smaller chunks would cost the
- * same RAM.  (Both counts are powers of two: this is the larger.)
+ * included.  With 4 KiB pages that is a subsection (2 MiB); with 16 KiB
+ * pages 4 MiB, with 64 KiB pages 64 MiB, whose struct pages take one
+ * page: smaller chunks would cost the same RAM.  (Both counts are powers
+ * of two: this is the larger.)
  */
 #define XEN_UNPOP_GRANULE_PAGES \
 	(DIV_ROUND_UP(XEN_UNPOP_MEMMAP_PAGES, PAGES_PER_SUBSECTION) * \

@@ -12,7 +12,10 @@
 #   files          kept as it is (which of our files the patch owns)
 #   upstream.diff  the commit's diff to every other file
 # and each of our files is copied from the series' last commit to its
-# path in the repository.  With PATCHES_DIR only that directory is
+# path in the repository.  A file may change in several patches (the
+# allocator is rewritten step by step): it belongs to the last of them,
+# which copies it whole, and the earlier ones carry their changes to it
+# in upstream.diff.  A patch after the owner may not change it.  With PATCHES_DIR only that directory is
 # written (our files are left alone): the staleness check uses it.
 #
 # A series made on another baseline (make series BASELINE=6.12) writes
@@ -39,10 +42,6 @@ mapfile -t commits < <(g rev-list --reverse baseline..series)
 }
 
 mapfile -t ours < <(cat "$REPO"/patches/[0-9]*/files | grep -v '^#')
-excl=()
-for f in "${ours[@]}"; do
-	excl+=(":(exclude)$f")
-done
 
 BL=$(g log -1 --format=%s baseline | sed -n 's/^baseline: \([0-9]*\.[0-9]*\).*/\1/p')
 [ -n "$BL" ] || { echo "export-patches: no baseline version in $GIT" >&2; exit 1; }
@@ -88,6 +87,7 @@ if [ "$BL" != 6.1 ]; then
 	exit 0
 fi
 
+owned=()	# files of the patches before this one
 for i in "${!commits[@]}"; do
 	c=${commits[$i]}
 	name=$(basename "${dirs[$i]}")
@@ -95,6 +95,18 @@ for i in "${!commits[@]}"; do
 	mkdir -p "$out"
 	[ "$DEST" = "$REPO/patches" ] || cp "${dirs[$i]}/files" "$out/files"
 	g log -1 --format=%B "$c" | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' > "$out/message"
+	mapfile -t own < <(grep -v '^#' "${dirs[$i]}/files" || true)
+	excl=()
+	for f in "${own[@]}"; do
+		excl+=(":(exclude)$f")
+	done
+	for f in "${owned[@]}"; do
+		if ! g diff --quiet "$c~1" "$c" -- "$f"; then
+			echo "export-patches: $name changes $f, which an earlier patch owns: list it in the files of the last patch that changes it" >&2
+			exit 1
+		fi
+	done
+	owned+=("${own[@]}")
 	g diff --no-color --no-ext-diff --full-index --no-renames \
 		"$c~1" "$c" -- . "${excl[@]}" > "$out/upstream.diff"
 done
