@@ -11,6 +11,9 @@
 #                dom0's backends: ours and stock, three layouts (with
 #                KERNEL, MEM, DOM0_MEM or XEN_CMDLINE set: that one boot)
 #   make fuzz    libFuzzer on the region logic, FUZZ_TIME seconds (300)
+#   make bisect  every prefix of the series built for arm64 and x86_64 and
+#                booted under Xen with the KUnit suites and kselftests it
+#                has (FIRST and LAST: prefixes FIRST..LAST)
 #   make series  the git am-able patch series in out/series/
 #                (BASELINE=6.12: out/series-6.12/)
 #
@@ -70,7 +73,7 @@ BOOT = $(S)/xenboot.py boot --arch $(BOOT_ARCH) --initrd $(INITRD) \
 	--smp $(SMP) --timeout $(TIMEOUT) --dom0-cmdline "$(DOM0_CMDLINE)"
 
 .PHONY: all deps baseline kernel stock initramfs run test bench host-test \
-	series checkpatch patches clean fuzz test-6.12 guests
+	series checkpatch patches clean fuzz test-6.12 guests bisect
 
 all: run
 
@@ -98,12 +101,16 @@ run: $(if $(filter stock,$(KERNEL)),stock,kernel) initramfs
 	@$(S)/xenboot.py show $(RUNLOG)
 	@echo "console log: $(RUNLOG)"
 
+# BASELINE=6.12: what the 6.12 form has beyond the test command's part.
 test: deps
-	@$(S)/run-tests.sh
+	@$(S)/$(if $(filter 6.12,$(BASELINE)),test-6.12.sh,run-tests.sh)
 
 # Stock 6.12 beside our 6.12 kernel: kselftests, first map, dma-bufs.
 test-6.12: deps
 	@$(S)/test-6.12.sh
+
+bisect: deps
+	@$(S)/bisect.sh $(FIRST) $(LAST)
 
 # Any of these given on the command line or in the environment: one boot.
 GUESTS_ONE := $(filter command environment,$(foreach v,KERNEL MEM DOM0_MEM XEN_CMDLINE,$(firstword $(origin $(v)))))
@@ -117,6 +124,7 @@ host-test:
 	@tools/xen/tests/run.sh $(OUT)/host/xen-extregions
 
 bench: kernel stock initramfs
+	@BENCH=1 $(S)/install-deps.sh
 	@$(S)/bench.py
 
 # libFuzzer on the region helpers and on the tool with malformed device

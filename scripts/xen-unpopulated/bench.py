@@ -351,6 +351,32 @@ def main():
                  beyond64["stock"], beyond64["ours"], ""))
     rows.append(("64 MiB dma-buf: 2M superpages shattered", shat64["stock"],
                  shat64["ours"], ""))
+
+    # The same against the buffer's size, for the README's picture: the
+    # 4 and 64 MiB points above and fresh boots for the others.
+    sweep = {1024: {k: (int(lost[k]), int(shat[k])) for k in KERNELS},
+             16384: {k: (lost64[k], shat64[k]) if isinstance(lost64[k], int)
+                     else None for k in KERNELS}}
+    for pages in (64, 256, 4096):
+        sweep[pages] = {}
+        for k in KERNELS:
+            text, _s, v = run(k, "dmabuf:%d" % pages)
+            p2m = xenboot.p2m_stats(text)
+            sweep[pages][k] = None if v.get("dmabuf_exported") != "1" else \
+                (int(v["dmabuf_ram_lost_alive_kb"]),
+                 shattered(p2m, "after") - shattered(p2m, "before"))
+    tsv = os.path.join(RES, "bench-dmabuf-sweep%s.tsv" % BL_TAG)
+    with open(tsv, "w") as f:
+        f.write("kib\tkernel\tram_lost_kb\tshattered_2m\n")
+        for pages in sorted(sweep):
+            for k in KERNELS:
+                got = sweep[pages][k]
+                f.write("%d\t%s\t%s\t%s\n" % (pages * 4, k,
+                        *(got if got else ("fails", "fails"))))
+    plot = subprocess.run([os.path.join(xenboot.HERE, "bench-plot.py"), tsv,
+                           os.path.join(RES, "bench-dmabuf%s.svg" % BL_TAG)],
+                          capture_output=True, text=True)
+    print((plot.stdout + plot.stderr).strip())
     big = {}
     for k in KERNELS:
         _t, _s, v = run(k, "largest-export:262144",

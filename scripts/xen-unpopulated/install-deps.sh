@@ -15,6 +15,8 @@ HOST_PKGS="build-essential bc bison flex libssl-dev libelf-dev cpio kmod
 	libc6-dev-arm64-cross qemu-system-arm device-tree-compiler libfdt-dev
 	linux-source-6.1 linux-source-6.12 sparse gcc-arm-linux-gnueabihf qemu-system-x86
 	clang libclang-rt-14-dev"
+# make bench draws its picture with matplotlib (BENCH=1: make bench).
+[ -z "${BENCH:-}" ] || HOST_PKGS="$HOST_PKGS python3-matplotlib"
 FOREIGN_PKGS="xen-hypervisor-4.17-arm64:arm64 busybox-static:arm64"
 # The x86_64 PV dom0 boot: Xen for amd64 and a static busybox, unpacked
 # under $OUT/sysroot-x86 (never installed on the build machine).

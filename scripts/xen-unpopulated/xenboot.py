@@ -437,7 +437,7 @@ def check(args):
         over = [(c[0], c[1], n) for c in chunks for s_, e, n in top
                 if c[0] <= e and s_ <= c[1]]
         t.ok(not over, "no chunk meets a range iomem describes", fmt(over))
-    else:
+    elif args.expect_no_regions:
         t.ok(not xen, "Xen advertised no extended region", fmt(xen))
         t.ok(re.search(r"extended regions: No extended regions are found, "
                        r"using ballooned pages", text) is not None,
@@ -626,6 +626,9 @@ def main():
     g.add_argument("--expect-no-regions", action="store_true")
     g.add_argument("--expect-iomem", action="store_true",
                    help="no extended regions: the pool on iomem_resource (x86)")
+    g.add_argument("--expect-boot", action="store_true",
+                   help="only a clean boot, the KUnit suites and kselftests "
+                   "named (a prefix of the series: make bisect)")
     c.add_argument("--kunit", action="append", default=[], metavar="SUITE[:MIN]",
                    help="KUnit suite that must pass, with at least MIN cases")
     c.add_argument("--stock", action="store_true",

@@ -1,0 +1,134 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make bisect: every prefix of the series, as git bisect would meet it,
+# built and booted under Xen.  For each N, the ours tree is stepped to
+# patches 1..N and
+#   - built for arm64 and for an x86_64 PV dom0 (incrementally), with
+#     drivers/xen/unpopulated-alloc.c, which patches 4 to 13 rewrite step
+#     by step, rebuilt for arm64 with W=1 and sparse and read by
+#     kernel-doc, none of them saying a word,
+#   - booted as dom0 of Xen on arm64 and as an x86_64 PV dom0, each
+#     passing the KUnit suites that exist at that point (every case the
+#     tree's test headers declare) with no oops, BUG or WARN, and, from
+#     the patch that adds them on, the kselftests.
+# Both initramfs images are made once from the whole series.  Before N
+# reaches the selftests patch, dom0 runs only gntdev_map_mmap, which
+# needs no part of the series: grant maps through the allocator as it
+# stands at N, mmap()ed and checked, from two threads.  Afterwards the
+# tree and both builds are put back to the whole series.  TAP, closing
+# with "N passed, N failed".
+#
+#   bisect.sh [FIRST [LAST]]    prefixes FIRST..LAST (all)
+
+set -uo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+export OUT=${OUT:-$REPO/build}
+unset CONF
+RES=$OUT/results/bisect
+SRC=$OUT/linux-ours
+mkdir -p "$RES"
+
+mapfile -t dirs < <(ls -d "$REPO"/patches/[0-9]*/)
+first=${1:-1}
+last=${2:-${#dirs[@]}}
+n=0
+failed=0
+
+# ok COND DESCRIPTION
+ok() {
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $n - $2"
+	else
+		failed=$((failed + 1))
+		echo "not ok $n - $2"
+	fi
+}
+
+# The patch that adds the kselftests, by the files it holds.
+selftests_at=$(grep -l '^tools/testing/selftests/xen/' "$REPO"/patches/[0-9]*/files |
+	head -n 1 | xargs dirname | xargs basename | cut -d- -f1 | sed 's/^0*//')
+
+"$HERE/build-kernel.sh" ours > "$RES/build-whole.log" 2>&1 &&
+	CONF=x86_64 "$HERE/build-kernel.sh" ours >> "$RES/build-whole.log" 2>&1 &&
+	"$HERE/mkinitramfs.sh" "$OUT/initrd.cpio.gz" >> "$RES/build-whole.log" 2>&1 &&
+	"$HERE/mkinitramfs.sh" "$OUT/initrd-x86_64.cpio.gz" x86_64 \
+		>> "$RES/build-whole.log" 2>&1
+ok $? "the whole series builds and both initramfs images are made"
+
+for i in $(seq "$first" "$last"); do
+	name=$(basename "${dirs[$((i - 1))]}")
+	log=$RES/$name
+	CONF=arm64 "$HERE/build-kernel.sh" "step:$i" > "$log.build-arm64.log" 2>&1
+	arm=$?
+	ok $arm "patches 1..$i ($name) build for arm64"
+	if [ $arm = 0 ]; then
+		rm -f "$OUT/obj-ours/drivers/xen/unpopulated-alloc.o"
+		make -C "$SRC" O="$OUT/obj-ours" ARCH=arm64 \
+			CROSS_COMPILE=aarch64-linux-gnu- \
+			CC="ccache aarch64-linux-gnu-gcc" W=1 C=2 \
+			drivers/xen/unpopulated-alloc.o > "$log.w1.log" 2>&1 &&
+			(cd "$SRC" && perl scripts/kernel-doc -none \
+				drivers/xen/unpopulated-alloc.c) >> "$log.w1.log" 2>&1
+		rc=$?
+		! grep -E "unpopulated-alloc|xen\.h" "$log.w1.log" |
+			grep -qiE "warning|error"
+		ok $((rc | $?)) "patches 1..$i: unpopulated-alloc.c clean with W=1, sparse and kernel-doc"
+	fi
+	CONF=x86_64 "$HERE/build-kernel.sh" "step:$i" > "$log.build-x86_64.log" 2>&1
+	x86=$?
+	ok $x86 "patches 1..$i ($name) build for an x86_64 PV dom0"
+
+	# The KUnit suites of this prefix and how many cases they declare.
+	kunit=()
+	dmabuf=
+	for t in "$SRC"/drivers/xen/*-test.h; do
+		[ -f "$t" ] || continue
+		suite=$(sed -n 's/^\t*\.name = "\(xen_[a-z_]*\)".*/\1/p' "$t" | head -n 1)
+		[ -n "$suite" ] && kunit+=(--kunit "$suite:$(grep -c 'KUNIT_CASE' "$t")")
+	done
+	tests=(--kselftest gntdev_map_mmap)
+	cmdline=xu.tests=gntdev_map_mmap
+	if [ "$i" -ge "${selftests_at:-999}" ]; then
+		cmdline=
+		tests+=(--kselftest gntdev_unpopulated --kselftest gntdev_load)
+		dmabuf=y
+	fi
+
+	if [ $arm = 0 ]; then
+		"$HERE/xenboot.py" boot --timeout "${TIMEOUT:-300}" \
+			--xen-cmdline gnttab_max_frames=512 \
+			--kernel "$OUT/obj-ours/arch/arm64/boot/Image" \
+			--initrd "$OUT/initrd.cpio.gz" --dom0-cmdline "$cmdline" \
+			--log "$log.arm64.log" > /dev/null 2>&1
+		"$HERE/xenboot.py" check "$log.arm64.log" --name "$name-arm64" --expect-boot \
+			"${kunit[@]}" "${tests[@]}" \
+			${dmabuf:+--kselftest gntdev_dmabuf} > "$log.arm64.tap"
+		ok $? "patches 1..$i boot as arm64 dom0: ${kunit[*]:-no KUnit}, ${tests[*]} ($(tail -n 1 "$log.arm64.tap" | sed 's/^# //'))"
+	else
+		ok 1 "patches 1..$i boot as arm64 dom0 (not built)"
+	fi
+	if [ $x86 = 0 ]; then
+		"$HERE/xenboot.py" boot --arch x86_64 --timeout "${TIMEOUT:-300}" \
+			--kernel "$OUT/obj-x86/arch/x86/boot/bzImage" \
+			--initrd "$OUT/initrd-x86_64.cpio.gz" --dom0-cmdline "$cmdline" \
+			--log "$log.x86_64.log" > /dev/null 2>&1
+		"$HERE/xenboot.py" check "$log.x86_64.log" --name "$name-x86_64" --expect-boot \
+			"${kunit[@]}" "${tests[@]}" \
+			${dmabuf:+--kselftest-skip "gntdev_dmabuf:cannot export dma-bufs"} \
+			> "$log.x86_64.tap"
+		ok $? "patches 1..$i boot as x86_64 PV dom0: ${kunit[*]:-no KUnit}, ${tests[*]} ($(tail -n 1 "$log.x86_64.tap" | sed 's/^# //'))"
+	else
+		ok 1 "patches 1..$i boot as x86_64 PV dom0 (not built)"
+	fi
+done
+
+"$HERE/build-kernel.sh" ours > "$RES/build-restore.log" 2>&1 &&
+	CONF=x86_64 "$HERE/build-kernel.sh" ours >> "$RES/build-restore.log" 2>&1
+ok $? "the tree and both builds are back to the whole series"
+echo "1..$n"
+echo "# bisect: $((n - failed)) passed, $failed failed"
+[ $failed -eq 0 ]
