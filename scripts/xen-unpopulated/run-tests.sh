@@ -33,7 +33,8 @@
 #                  pristine 6.12 tree, patches/ in step; our 6.12 kernel
 #                  booted on arm64; stock 6.12 beside it and our 6.12
 #                  x86_64 PV dom0 (seed pages) are make test-6.12
-#   series check   every prefix of the series builds
+#   (every prefix of the series built for arm64 and x86_64 and booted:
+#   make bisect, 36 boots, outside this command's time)
 
 set -uo pipefail
 
@@ -236,9 +237,9 @@ if step build-kernel-ours "$HERE/build-kernel.sh" ours &&
 	# Xen's extra memory) are make test-6.12, to keep this command
 	# within its time.
 
-	# Last: it steps the ours tree through the series, then restores it.
-	"$HERE/series-check.sh" > "$RES/series-check.tap"
-	tail -n 1 "$RES/series-check.tap"
+	# Every prefix of the series: make bisect (bisect.sh) builds and
+	# boots each; with 18 patches its builds alone took 4.5 minutes of a
+	# cold run, which this command's 60 no longer had.
 fi
 
 echo "# tests took $(( $(date +%s) - t0 )) s; logs in $RES"
