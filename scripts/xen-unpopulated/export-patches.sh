@@ -15,8 +15,9 @@
 # path in the repository.  A file may change in several patches (the
 # allocator is rewritten step by step): it belongs to the last of them,
 # which copies it whole, and the earlier ones carry their changes to it
-# in upstream.diff.  A patch after the owner may not change it.  With PATCHES_DIR only that directory is
-# written (our files are left alone): the staleness check uses it.
+# in upstream.diff.  A patch after the owner may not change it.  With
+# PATCHES_DIR only that directory is written (our files are left alone):
+# the staleness check uses it.
 #
 # A series made on another baseline (make series BASELINE=6.12) writes
 # only upstream-6.12.diff: what the commit changes after the patch's own
