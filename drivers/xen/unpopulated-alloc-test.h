@@ -658,6 +658,128 @@ static void xut_iomem_placement(struct kunit *test)
 	xen_free_unpopulated_contiguous_pages(nr, pages);
 }
 
+/* The lowest stretch clear of a sorted list of busy ranges. */
+static void xut_skip_busy_rule(struct kunit *test)
+{
+	const resource_size_t top = ~(resource_size_t)0;
+	struct resource r[4] = {
+		DEFINE_RES_MEM(0x1000, 0x1000),
+		DEFINE_RES_MEM(0x2000, 0x1000),	/* touches the first */
+		DEFINE_RES_MEM(0x10000, 0x1000),
+		DEFINE_RES_MEM(top - 0xfff, 0x1000),	/* the very top */
+	};
+	resource_size_t start;
+	unsigned int i;
+
+	for (i = 0; i + 1 < ARRAY_SIZE(r); i++)
+		r[i].sibling = &r[i + 1];
+
+	/* Room before the first busy range: unchanged. */
+	start = 0;
+	KUNIT_EXPECT_TRUE(test, xen_unpop_skip_busy(r, 0x1000, 0x1000, &start));
+	KUNIT_EXPECT_EQ(test, (u64)start, 0ULL);
+	/* Past two touching ranges at once. */
+	start = 0;
+	KUNIT_EXPECT_TRUE(test, xen_unpop_skip_busy(r, 0x2000, 0x1000, &start));
+	KUNIT_EXPECT_EQ(test, (u64)start, 0x3000ULL);
+	/* A gap that fits exactly, and one byte more that does not. */
+	start = 0x3000;
+	KUNIT_EXPECT_TRUE(test, xen_unpop_skip_busy(r, 0xd000, 0x1000, &start));
+	KUNIT_EXPECT_EQ(test, (u64)start, 0x3000ULL);
+	KUNIT_EXPECT_TRUE(test, xen_unpop_skip_busy(r, 0xd001, 0x1000, &start));
+	KUNIT_EXPECT_EQ(test, (u64)start, 0x11000ULL);
+	/* The alignment holds past a busy range. */
+	start = 0;
+	KUNIT_EXPECT_TRUE(test, xen_unpop_skip_busy(r, 0x2000, 0x4000, &start));
+	KUNIT_EXPECT_EQ(test, (u64)start, 0x4000ULL);
+	/* Up against the top: no start, not a wrapped one. */
+	start = top - 0x3fff;
+	KUNIT_EXPECT_FALSE(test, xen_unpop_skip_busy(r, 0x8000, 0x1000, &start));
+	start = top - 0x1fff;
+	KUNIT_EXPECT_TRUE(test, xen_unpop_skip_busy(r, 0x1000, 0x1000, &start));
+	KUNIT_EXPECT_EQ(test, (u64)start, (u64)(top - 0x1fff));
+	KUNIT_EXPECT_FALSE(test, xen_unpop_skip_busy(r, 0x2000, 0x1000, &start));
+}
+
+/* Has some chunk a free run of @nr pages?  Lock held. */
+static bool xut_pool_has_run(unsigned int nr)
+{
+	struct xen_unpop_chunk *chunk;
+
+	list_for_each_entry(chunk, &xen_unpop_chunks, list)
+		if (chunk->nr_free >= nr &&
+		    bitmap_find_next_zero_area(chunk->used, chunk->nr_pages, 0,
+					       nr, 0) < chunk->nr_pages)
+			return true;
+	return false;
+}
+
+/*
+ * Space of the Xen resource that somebody else took in iomem_resource
+ * (the balloon hotplugs sections there) is passed over: growth goes on
+ * above it instead of failing at every try.
+ */
+static void xut_growth_skips_busy_iomem(struct kunit *test)
+{
+	const resource_size_t granule = XEN_UNPOP_GRANULE_PAGES << PAGE_SHIFT;
+	const unsigned int nr = 2 * XEN_UNPOP_GRANULE_PAGES;
+	struct resource probe = { .name = "xut probe", .flags = IORESOURCE_MEM };
+	struct xen_unpop_stats before, after;
+	struct resource *blocker;
+	resource_size_t start, size;
+	struct page **pages;
+	struct range limit;
+	int ret;
+
+	if (target_resource == &iomem_resource)
+		kunit_skip(test, "the space is iomem_resource itself");
+	pages = kunit_kcalloc(test, nr, sizeof(*pages), GFP_KERNEL);
+	blocker = kunit_kzalloc(test, sizeof(*blocker), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pages);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, blocker);
+
+	/* No such run free in the pool (its reserve is one granule). */
+	xen_unpop_hand_back();
+	mutex_lock(&xen_unpop_lock);
+	if (xut_pool_has_run(nr)) {
+		mutex_unlock(&xen_unpop_lock);
+		kunit_skip(test, "a run of %u pages is free already", nr);
+	}
+	/* Where that growth would go, and its first granule taken. */
+	size = (resource_size_t)max(nr, xen_unpop_growth) << PAGE_SHIFT;
+	ret = -ENOSPC;
+	if (xen_unpop_space(&limit))
+		ret = allocate_resource(target_resource, &probe, size,
+					limit.start, limit.end, granule,
+					xen_unpop_align, NULL);
+	if (!ret)
+		release_resource(&probe);
+	mutex_unlock(&xen_unpop_lock);
+	if (ret)
+		kunit_skip(test, "no room to grow by %pa bytes", &size);
+	blocker->name = "xut busy";
+	blocker->start = probe.start;
+	blocker->end = probe.start + granule - 1;
+	blocker->flags = IORESOURCE_MEM | IORESOURCE_BUSY;
+	KUNIT_ASSERT_EQ(test, request_resource(&iomem_resource, blocker), 0);
+
+	before = xut_stats();
+	ret = xen_alloc_unpopulated_contiguous_pages(nr, pages);
+	after = xut_stats();
+	release_resource(blocker);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+
+	start = page_to_phys(pages[0]);
+	kunit_info(test, "busy %pR, run at %pa\n", blocker, &start);
+	xut_expect_unpopulated(test, pages[0], nr);
+	KUNIT_EXPECT_TRUE(test, start > blocker->end ||
+			  start + ((resource_size_t)nr << PAGE_SHIFT) - 1 <
+			  blocker->start);
+	KUNIT_EXPECT_EQ(test, after.grow_failures, before.grow_failures);
+	KUNIT_EXPECT_GT(test, after.pages_total, before.pages_total);
+	xen_free_unpopulated_contiguous_pages(nr, pages);
+}
+
 #define XUT_MAX_REGIONS	64
 
 /*
@@ -793,6 +915,8 @@ static struct kunit_case xen_unpopulated_alloc_test_cases[] = {
 	KUNIT_CASE(xut_seed_pages),
 	KUNIT_CASE(xut_iomem_floor_rule),
 	KUNIT_CASE(xut_iomem_placement),
+	KUNIT_CASE(xut_skip_busy_rule),
+	KUNIT_CASE(xut_growth_skips_busy_iomem),
 	KUNIT_CASE(xut_every_region_used),
 	{}
 };

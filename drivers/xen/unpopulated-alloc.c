@@ -328,6 +328,60 @@ static noinline struct xen_unpop_chunk *xen_unpop_chunk_alloc(unsigned int size)
 
 ALLOW_ERROR_INJECTION(xen_unpop_chunk_alloc, NULL);
 
+/**
+ * xen_unpop_skip_busy - lowest stretch that meets no busy range
+ * @busy: the first of a list of sibling resources, sorted by address
+ * @size: length of the stretch in bytes, not 0
+ * @align: alignment of its start, a power of two
+ * @start: in: the lowest start allowed, @align-aligned; out: the lowest
+ *	@align-aligned start from there whose @size bytes meet none of the
+ *	list's resources
+ *
+ * Return: false if no such start is left in the address space.
+ */
+static bool xen_unpop_skip_busy(const struct resource *busy,
+				resource_size_t size, resource_size_t align,
+				resource_size_t *start)
+{
+	const resource_size_t top = ~(resource_size_t)0;
+
+	for (; busy; busy = busy->sibling) {
+		if (*start > top - (size - 1))
+			return false;
+		if (busy->start > *start + size - 1)
+			break;
+		if (busy->end < *start)
+			continue;
+		if (busy->end > top - align)
+			return false;
+		*start = ALIGN(busy->end + 1, align);
+	}
+	return true;
+}
+
+/*
+ * allocate_resource() callback: where in @avail, a free stretch of the
+ * space, @size bytes may start so that their mirror fits in
+ * iomem_resource too.  Part of a Xen resource's regions may be taken
+ * there by others: the balloon hotplugs memory sections at the lowest
+ * room in iomem_resource, which can lie inside an extended region, and
+ * the lowest fit would then fail to be mirrored at every growth.  Called
+ * with resource_lock held, which keeps iomem_resource's list as it is.
+ */
+static resource_size_t xen_unpop_align(void *data,
+				       const struct resource *avail,
+				       resource_size_t size,
+				       resource_size_t align)
+{
+	resource_size_t start = ALIGN(avail->start, align);
+
+	if (target_resource == &iomem_resource)
+		return start;
+	if (!xen_unpop_skip_busy(iomem_resource.child, size, align, &start))
+		return avail->end;	/* too high: allocate_resource() fails */
+	return start;
+}
+
 /*
  * Take *@size pages of space inside @limit for @chunk, or if that fails,
  * @need pages (*@size then says so), and mirror them as busy in
@@ -345,14 +399,14 @@ static noinline int xen_unpop_reserve(struct xen_unpop_chunk *chunk,
 				(resource_size_t)*size << PAGE_SHIFT,
 				limit->start, limit->end,
 				XEN_UNPOP_GRANULE_PAGES << PAGE_SHIFT,
-				NULL, NULL);
+				xen_unpop_align, NULL);
 	if (ret && *size > need) {
 		*size = need;
 		ret = allocate_resource(target_resource, &chunk->res,
 					(resource_size_t)need << PAGE_SHIFT,
 					limit->start, limit->end,
 					XEN_UNPOP_GRANULE_PAGES << PAGE_SHIFT,
-					NULL, NULL);
+					xen_unpop_align, NULL);
 	}
 	if (ret || target_resource == &iomem_resource)
 		return ret;
