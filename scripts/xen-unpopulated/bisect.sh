@@ -28,6 +28,7 @@ REPO=$(cd "$HERE/../.." && pwd)
 export OUT=${OUT:-$REPO/build}
 unset CONF
 RES=$OUT/results/bisect
+. "$HERE/objdir.sh"
 SRC=$OUT/linux-ours
 mkdir -p "$RES"
 
@@ -48,6 +49,25 @@ ok() {
 	fi
 }
 
+# boot_check ARCH BUILD_RC KERNEL INITRD WHAT [CHECK_ARGS...]: boot
+# prefix $i as dom0 under Xen for ARCH and check its console for the
+# KUnit suites and kselftests in $kunit and $tests, and CHECK_ARGS.
+boot_check() {
+	local arch=$1 built=$2 kernel=$3 initrd=$4 what=$5
+	shift 5
+	if [ "$built" != 0 ]; then
+		ok 1 "patches 1..$i boot as $what (not built)"
+		return
+	fi
+	"$HERE/xenboot.py" boot --arch "$arch" --timeout "${TIMEOUT:-300}" \
+		--xen-cmdline gnttab_max_frames=512 \
+		--kernel "$kernel" --initrd "$initrd" --dom0-cmdline "$cmdline" \
+		--log "$log.$arch.log" > /dev/null 2>&1
+	"$HERE/xenboot.py" check "$log.$arch.log" --name "$name-$arch" \
+		--expect-boot "${kunit[@]}" "${tests[@]}" "$@" > "$log.$arch.tap"
+	ok $? "patches 1..$i boot as $what: ${kunit[*]:-no KUnit}, ${tests[*]} ($(tail -n 1 "$log.$arch.tap" | sed 's/^# //'))"
+}
+
 # The patch that adds the kselftests, by the files it holds.
 selftests_at=$(grep -l '^tools/testing/selftests/xen/' "$REPO"/patches/[0-9]*/files |
 	head -n 1 | xargs dirname | xargs basename | cut -d- -f1 | sed 's/^0*//')
@@ -66,11 +86,7 @@ for i in $(seq "$first" "$last"); do
 	arm=$?
 	ok $arm "patches 1..$i ($name) build for arm64"
 	if [ $arm = 0 ]; then
-		rm -f "$OUT/obj-ours/drivers/xen/unpopulated-alloc.o"
-		make -C "$SRC" O="$OUT/obj-ours" ARCH=arm64 \
-			CROSS_COMPILE=aarch64-linux-gnu- \
-			CC="ccache aarch64-linux-gnu-gcc" W=1 C=2 \
-			drivers/xen/unpopulated-alloc.o > "$log.w1.log" 2>&1 &&
+		w1_make arm64 drivers/xen/unpopulated-alloc.o > "$log.w1.log" &&
 			(cd "$SRC" && perl scripts/kernel-doc -none \
 				drivers/xen/unpopulated-alloc.c) >> "$log.w1.log" 2>&1
 		rc=$?
@@ -98,32 +114,12 @@ for i in $(seq "$first" "$last"); do
 		dmabuf=y
 	fi
 
-	if [ $arm = 0 ]; then
-		"$HERE/xenboot.py" boot --timeout "${TIMEOUT:-300}" \
-			--xen-cmdline gnttab_max_frames=512 \
-			--kernel "$OUT/obj-ours/arch/arm64/boot/Image" \
-			--initrd "$OUT/initrd.cpio.gz" --dom0-cmdline "$cmdline" \
-			--log "$log.arm64.log" > /dev/null 2>&1
-		"$HERE/xenboot.py" check "$log.arm64.log" --name "$name-arm64" --expect-boot \
-			"${kunit[@]}" "${tests[@]}" \
-			${dmabuf:+--kselftest gntdev_dmabuf} > "$log.arm64.tap"
-		ok $? "patches 1..$i boot as arm64 dom0: ${kunit[*]:-no KUnit}, ${tests[*]} ($(tail -n 1 "$log.arm64.tap" | sed 's/^# //'))"
-	else
-		ok 1 "patches 1..$i boot as arm64 dom0 (not built)"
-	fi
-	if [ $x86 = 0 ]; then
-		"$HERE/xenboot.py" boot --arch x86_64 --timeout "${TIMEOUT:-300}" \
-			--kernel "$OUT/obj-x86/arch/x86/boot/bzImage" \
-			--initrd "$OUT/initrd-x86_64.cpio.gz" --dom0-cmdline "$cmdline" \
-			--log "$log.x86_64.log" > /dev/null 2>&1
-		"$HERE/xenboot.py" check "$log.x86_64.log" --name "$name-x86_64" --expect-boot \
-			"${kunit[@]}" "${tests[@]}" \
-			${dmabuf:+--kselftest-skip "gntdev_dmabuf:cannot export dma-bufs"} \
-			> "$log.x86_64.tap"
-		ok $? "patches 1..$i boot as x86_64 PV dom0: ${kunit[*]:-no KUnit}, ${tests[*]} ($(tail -n 1 "$log.x86_64.tap" | sed 's/^# //'))"
-	else
-		ok 1 "patches 1..$i boot as x86_64 PV dom0 (not built)"
-	fi
+	boot_check arm64 $arm "$OUT/obj-ours/arch/arm64/boot/Image" \
+		"$OUT/initrd.cpio.gz" "arm64 dom0" \
+		${dmabuf:+--kselftest gntdev_dmabuf}
+	boot_check x86_64 $x86 "$OUT/obj-x86/arch/x86/boot/bzImage" \
+		"$OUT/initrd-x86_64.cpio.gz" "x86_64 PV dom0" \
+		${dmabuf:+--kselftest-skip "gntdev_dmabuf:cannot export dma-bufs"}
 done
 
 "$HERE/build-kernel.sh" ours > "$RES/build-restore.log" 2>&1 &&

@@ -13,6 +13,7 @@ set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 OUT=${OUT:-$REPO/build}
+. "$HERE/objdir.sh"
 OBJS=(drivers/xen/extended-regions.o drivers/xen/unpopulated-alloc.o arch/arm64/xen/../../arm/xen/extended-regions.o)
 ours=$(cat "$REPO"/patches/[0-9]*/files | grep -E '^(arch|drivers|include|mm|kernel)/' |
 	xargs -n1 basename | sort -u | paste -sd'|')
@@ -21,10 +22,7 @@ n=0
 failed=0
 for o in "${OBJS[@]}"; do
 	n=$((n + 1))
-	rm -f "$OUT/obj-ours/$o"
-	log=$(make -C "$OUT/linux-ours" O="$OUT/obj-ours" ARCH=arm64 \
-		CROSS_COMPILE=aarch64-linux-gnu-  CC="ccache aarch64-linux-gnu-gcc" \
-		W=1 C=2 "$o" 2>&1)
+	log=$(w1_make arm64 "$o")
 	rc=$?
 	warn=$(echo "$log" | grep -E "($ours)" | grep -Ei "warning|error")
 	if [ $rc -eq 0 ] && [ -z "$warn" ]; then
@@ -58,7 +56,6 @@ fi
 # ballooned-page fallback, and arch/arm/xen with drivers/xen must build).
 # build-kernel.sh has built each tree already (run-tests.sh); this only
 # configures and builds what is missing.
-. "$HERE/objdir.sh"
 for conf in x86_64 arm arm-lpae; do
 	n=$((n + 1))
 	conf_vars "$conf" ours
@@ -67,14 +64,10 @@ for conf in x86_64 arm arm-lpae; do
 	objs=
 	for o in drivers/xen/unpopulated-alloc.o drivers/xen/extended-regions.o \
 		 drivers/xen/grant-table.o arch/arm/xen/extended-regions.o; do
-		[ -f "$OUT/$CONF_OBJ/$o" ] || continue
-		rm -f "$OUT/$CONF_OBJ/$o"
-		objs="$objs $o"
+		[ -f "$OUT/$CONF_OBJ/$o" ] && objs="$objs $o"
 	done
 	if [ $rc -eq 0 ] && [ -n "$objs" ]; then
-		log=$(make -C "$OUT/linux-ours" O="$OUT/$CONF_OBJ" ARCH="$CONF_ARCH" \
-			CROSS_COMPILE="$CONF_CROSS" CC="ccache ${CONF_CROSS}gcc" \
-			W=1 C=2 $objs 2>&1)
+		log=$(w1_make "$conf" $objs)
 		rc=$?
 	fi
 	warn=$(echo "$log" | grep -E "($ours)" | grep -Ei "warning|error")

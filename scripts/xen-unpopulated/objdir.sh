@@ -77,6 +77,19 @@ conf_vars() {
 	esac
 }
 
+# w1_make CONF OBJECT...: rebuild OBJECTs in CONF's tree of ours with W=1
+# and sparse (C=2: checked even when up to date), printing what make
+# said; make's status is the function's.
+w1_make() {
+	local conf=$1
+	shift
+	conf_vars "$conf" ours || return 2
+	(cd "$OUT/$CONF_OBJ" && rm -f "$@")
+	make -C "$OUT/linux-ours$BL_TAG" O="$OUT/$CONF_OBJ" ARCH="$CONF_ARCH" \
+		CROSS_COMPILE="$CONF_CROSS" CC="ccache ${CONF_CROSS}gcc" \
+		W=1 C=2 "$@" 2>&1
+}
+
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	conf_vars "$1" "${2:-ours}" || exit 2
 	echo "$CONF_OBJ $CONF_IMAGE"
