@@ -309,18 +309,24 @@ static unsigned int orphan_ranges(void)
 	return orphans;
 }
 
+/* Are the pool's counters at @in_use and @fb_in_use? */
+static int counters_at(long in_use, long fb_in_use)
+{
+	return unpop_stat("pages_in_use") == in_use &&
+	       unpop_stat("fallback_pages_in_use") == fb_in_use;
+}
+
 /*
- * Are the pool's counters back at @in_use and @fb_in_use?  A grant unmap
- * is asynchronous while something still holds one of its pages
- * (gnttab_unmap_refs_async()), so give it a few seconds.
+ * Are they back there?  A grant unmap is asynchronous while something
+ * still holds one of its pages (gnttab_unmap_refs_async()), so give it a
+ * few seconds.
  */
 static int counters_back(long in_use, long fb_in_use)
 {
 	unsigned int tries;
 
 	for (tries = 0; tries < 50; tries++) {
-		if (unpop_stat("pages_in_use") == in_use &&
-		    unpop_stat("fallback_pages_in_use") == fb_in_use)
+		if (counters_at(in_use, fb_in_use))
 			return 1;
 		usleep(100000);
 	}
@@ -412,8 +418,7 @@ static void run_case(const struct fault_case *c, unsigned int rounds)
 			self_fail(0);
 		if (c->attr)
 			injected += attr_done(dir);
-		if (unpop_stat("pages_in_use") == in_use &&
-		    unpop_stat("fallback_pages_in_use") == fb_in_use)
+		if (counters_at(in_use, fb_in_use))
 			clean = r + 1;
 	}
 
@@ -462,7 +467,8 @@ static const struct fault_case *case_named(const char *name)
 int main(int argc, char **argv)
 {
 	unsigned int rounds = argc > 1 ? strtoul(argv[1], NULL, 0) : 200, i;
-	int named = argc > 2 ? argc - 2 : 0, n;
+	const struct fault_case *c;
+	int n;
 
 	srandom(1);
 	if (unpop_missing() || access(DBG "/fail_function/inject", W_OK)) {
@@ -479,11 +485,12 @@ int main(int argc, char **argv)
 	}
 	unpop_fill(src, GRANTS, GRANTS, 1, SEED);
 
-	for (i = 0; !named && i < ARRAY_SIZE(cases); i++)
+	for (i = 0; argc <= 2 && i < ARRAY_SIZE(cases); i++)
 		run_case(&cases[i], rounds);
 	for (n = 2; n < argc; n++) {
-		if (case_named(argv[n]))
-			run_case(case_named(argv[n]), rounds);
+		c = case_named(argv[n]);
+		if (c)
+			run_case(c, rounds);
 		else
 			tap(0, "%s: no such case", argv[n]);
 	}
