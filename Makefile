@@ -11,6 +11,9 @@
 #                dom0's backends: ours and stock, three layouts (with
 #                KERNEL, MEM, DOM0_MEM or XEN_CMDLINE set: that one boot)
 #   make fuzz    libFuzzer on the region logic, FUZZ_TIME seconds (300)
+#   make kunit   the pure suite as a maintainer runs it: kunit.py run
+#                --kunitconfig=drivers/xen --arch=arm64 (a kernel of its
+#                own, under plain QEMU)
 #   make bisect  every prefix of the series built for arm64 and x86_64 and
 #                booted under Xen with the KUnit suites and kselftests it
 #                has (FIRST and LAST: prefixes FIRST..LAST)
@@ -23,6 +26,10 @@
 #   DOM0_CMDLINE  extra dom0 options
 #   MEM           guest RAM in MiB        (2048)
 #   DOM0_MEM      Xen's dom0_mem          (512M)
+#   LAYOUT        regions | small | qemu  the extended regions Xen gives
+#                                         dom0 (arm64; reserved-memory in
+#                                         the host device tree)
+#   XEN           4.17 | 4.20             Debian's Xen (4.20 only arm64)
 #   GIC           GIC version             (3)
 #   SMP           vCPUs                   (2)
 #   EXTRA_CONFIG  extra kernel config fragment, on top of ours
@@ -41,6 +48,8 @@ XEN_CMDLINE  ?=
 DOM0_CMDLINE ?=
 MEM          ?= 2048
 DOM0_MEM     ?= 512M
+LAYOUT       ?= regions
+XEN          ?= 4.17
 GIC          ?= 3
 SMP          ?= 2
 EXTRA_CONFIG ?=
@@ -55,7 +64,7 @@ CPU          ?= $(if $(filter 16k,$(PAGES)),cortex-a76,cortex-a57)
 
 # The configuration (scripts/xen-unpopulated/objdir.sh) ARCH and PAGES name.
 CONF := $(if $(filter x86_64 x86,$(ARCH)),x86_64,$(if $(filter arm,$(ARCH)),arm$(if $(filter y,$(LPAE)),-lpae),arm64$(if $(filter-out 4k,$(PAGES)),-$(PAGES))$(if $(filter y,$(DEBUG)),-debug)))
-export CONF BASELINE
+export CONF BASELINE XEN
 
 S       := scripts/xen-unpopulated
 OUT     := $(CURDIR)/build
@@ -70,10 +79,11 @@ export OUT
 
 BOOT = $(S)/xenboot.py boot --arch $(BOOT_ARCH) --initrd $(INITRD) \
 	--mem $(MEM) --dom0-mem $(DOM0_MEM) --gic $(GIC) --cpu $(CPU) \
-	--smp $(SMP) --timeout $(TIMEOUT) --dom0-cmdline "$(DOM0_CMDLINE)"
+	--smp $(SMP) --timeout $(TIMEOUT) --dom0-cmdline "$(DOM0_CMDLINE)" \
+	--layout $(LAYOUT) --xen-version $(XEN)
 
 .PHONY: all deps baseline kernel stock initramfs run test bench host-test \
-	series checkpatch patches clean fuzz test-6.12 guests bisect
+	series checkpatch patches clean fuzz test-6.12 guests bisect kunit
 
 all: run
 
@@ -127,6 +137,12 @@ bench: kernel stock initramfs
 	@BENCH=1 $(S)/install-deps.sh
 	@$(S)/bench.py
 
+kunit: kernel
+	@cd $(OUT)/linux-ours$(if $(filter-out 6.1,$(BASELINE)),-$(BASELINE)) && \
+		python3 tools/testing/kunit/kunit.py run --kunitconfig=drivers/xen \
+		--arch=arm64 --cross_compile=aarch64-linux-gnu- \
+		--build_dir=$(OUT)/kunit-arm64$(if $(filter-out 6.1,$(BASELINE)),-$(BASELINE))
+
 # libFuzzer on the region helpers and on the tool with malformed device
 # trees, FUZZ_TIME seconds each, the corpus kept in build/fuzz/.
 FUZZ_TIME ?= 300
@@ -146,4 +162,4 @@ patches:
 	@$(S)/export-patches.sh $(SERIES)/git
 
 clean:
-	rm -rf $(OUT)/obj-* $(OUT)/results $(OUT)/dom0 $(OUT)/dom0-x86 out
+	rm -rf $(OUT)/linux-*/obj-* $(OUT)/results $(OUT)/dom0 $(OUT)/dom0-x86 out

@@ -51,7 +51,7 @@ class Opts:
     """What xenboot.boot() wants to know."""
 
     def __init__(self, kernel, bench, log, mem="2048", dom0_mem="512M",
-                 dom0_extra="", smp=2, conf="arm64"):
+                 dom0_extra="", smp=2, conf="arm64", layout="regions"):
         self.arch = arch_of(conf)
         self.cpu = cpu_of(conf)
         self.xen = None
@@ -61,15 +61,37 @@ class Opts:
         self.xen_cmdline = "gnttab_max_frames=512"
         self.dom0_cmdline = ("kunit.enable=0 xu.bench=%s %s" % (bench, dom0_extra)).strip()
         self.mem, self.dom0_mem, self.gic, self.smp = mem, dom0_mem, "3", smp
+        self.layout, self.xen_version, self.stall = layout, None, 0
         self.timeout = int(os.environ.get("TIMEOUT", "300"))
         self.log, self.echo, self.qemu_extra = log, False, []
 
 
-def run(kernel, bench, tag="", **layout):
-    conf = layout.get("conf", "arm64")
+# Boots of this run whose layout Xen did not produce: (log, what is missing).
+LAYOUT_MISSES = []
+
+
+def check_layout(text, log):
+    """Note a boot whose extended regions are not the layout it set up."""
+    layout, want = xenboot.log_layout(text)
+    if layout:
+        miss = xenboot.layout_needs(layout, want, xenboot.xen_regions(text))
+        if miss:
+            LAYOUT_MISSES.append((log, "%s: %s" % (layout, miss[0])))
+
+
+def layout_ok(t):
+    """TAP: every boot so far had the layout it set up."""
+    t.ok(not LAYOUT_MISSES, "layout produced in every boot",
+         "\n".join("layout not produced: %s (%s)" % (m, log)
+                   for log, m in LAYOUT_MISSES))
+
+
+def run(kernel, bench, tag="", **opts):
+    conf = opts.get("conf", "arm64")
     tag = ("-" + conf if conf != "arm64" else "") + BL_TAG + tag
     log = os.path.join(RES, "bench-%s-%s%s.log" % (kernel, bench.replace(":", "-"), tag))
-    text, _rc, timed_out = xenboot.boot(Opts(kernel, bench, log, **layout))
+    text, _rc, timed_out = xenboot.boot(Opts(kernel, bench, log, **opts))
+    check_layout(text, log)
     if timed_out or "@@xenboot done" not in text:
         sys.exit("bench: %s %s did not finish, see %s" % (kernel, bench, log))
     sec = xenboot.sections(text)
@@ -160,6 +182,7 @@ def assert_first_map(conf="arm64", ours_only=False):
     t = xenboot.Tap("first-map-%s%s" % (conf, BL_TAG))
     want = first_map_want(conf)
     fm = first_map(conf, kernels=("ours",) if ours_only else KERNELS)
+    layout_ok(t)
     cost_o, made_o, noise_o = fm["ours"]
     print("# %s first one-page map: ours %d kB of RAM (%d kB of scratch)" %
           (conf, cost_o, made_o))
@@ -211,6 +234,7 @@ def assert_dmabuf():
     our own forced RAM fallback, in one run."""
     t = xenboot.Tap("dmabuf" + BL_TAG)
     runs = dmabuf_cost()
+    layout_ok(t)
     for kind, lst in runs.items():
         for i, (v, p2m) in enumerate(lst):
             name = "%s #%d" % (kind, i + 1)
@@ -415,9 +439,8 @@ def main():
         v = best(key, pick)
         rows.append((label, v["stock"], v["ours"], ratio(v["ours"], v["stock"])))
 
-    # Usable space per extended region, with a layout that has a small one.
-    layout = {"mem": "2048", "dom0_mem": "1600M"}
-    text, sec, _v = run("ours", "usable", **layout)
+    # Usable space per extended region, in the layout of small regions.
+    text, sec, _v = run("ours", "usable", layout="small")
     regions = xenboot.xen_regions(text)
     sect = xenboot.items(sec.get("usable-section", ([], 0))[0], "usable")
     subs = xenboot.items(sec.get("usable-subsection", ([], 0))[0], "usable")
@@ -450,7 +473,7 @@ def main():
           "domUs, PV disk on a loop device in dom0's tmpfs, PV network on a "
           "bridge), median of 3 boots, the disks' tmpfs files left out; "
           "rates are the two domUs' mean;")
-    print("usable space: regions from Xen with -m 2048 dom0_mem=1600M, "
+    print("usable space: regions from Xen in xenboot.py's layout \"small\", "
           "clipped by xen-extregions to 128 MiB sections (stock) and "
           "2 MiB subsections (ours); logs in %s" % RES)
     return 0

@@ -29,7 +29,8 @@ export OUT=${OUT:-$REPO/build}
 unset CONF
 RES=$OUT/results/bisect
 . "$HERE/objdir.sh"
-SRC=$OUT/linux-ours
+conf_vars arm64 ours
+SRC=$OUT/$CONF_SRC
 mkdir -p "$RES"
 
 mapfile -t dirs < <(ls -d "$REPO"/patches/[0-9]*/)
@@ -114,10 +115,10 @@ for i in $(seq "$first" "$last"); do
 		dmabuf=y
 	fi
 
-	boot_check arm64 $arm "$OUT/obj-ours/arch/arm64/boot/Image" \
+	boot_check arm64 $arm "$("$HERE/objdir.sh" --image arm64)" \
 		"$OUT/initrd.cpio.gz" "arm64 dom0" \
 		${dmabuf:+--kselftest gntdev_dmabuf}
-	boot_check x86_64 $x86 "$OUT/obj-x86/arch/x86/boot/bzImage" \
+	boot_check x86_64 $x86 "$("$HERE/objdir.sh" --image x86_64)" \
 		"$OUT/initrd-x86_64.cpio.gz" "x86_64 PV dom0" \
 		${dmabuf:+--kselftest-skip "gntdev_dmabuf:cannot export dma-bufs"}
 done

@@ -53,7 +53,7 @@ list() {
 # scripts use, and every shared library of the packages (not glibc's
 # gconv modules).
 tools=$STAGE/tools.cpio.gz
-if [ ! -f "$tools" ] || [ "$TOOLS/.done" -nt "$tools" ] ||
+if [ ! -f "$tools" ] || [ "$TOOLS/.versions" -nt "$tools" ] ||
    [ "$HERE/dom0/hotplug-block" -nt "$tools" ] ||
    [ "$HERE/dom0/hotplug-vif" -nt "$tools" ] || [ "$0" -nt "$tools" ]; then
 	{

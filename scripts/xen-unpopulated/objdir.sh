@@ -8,8 +8,16 @@
 # which sets CONF_ARCH, CONF_CROSS (the cross-compiler prefix), CONF_FRAGS
 # (config fragments on top of allnoconfig), CONF_TARGETS (make targets),
 # CONF_IMAGE (the boot image, relative to the object tree; empty where
-# nothing boots) and CONF_OBJ (the object tree under $OUT).  Run as a
-# script, it prints "OBJ IMAGE" for CONF and KIND.
+# nothing boots), CONF_SRC (the source tree under $OUT: the patched one
+# for ours, the unpacked baseline for stock) and CONF_OBJ (the object
+# tree under $OUT).  Run as a script, it prints "OBJ IMAGE" for CONF and
+# KIND; "objdir.sh --image CONF KIND" prints the boot image's path.
+#
+# An object tree is a directory of its source tree, obj-CONF, the same
+# name for ours and stock: Kbuild then names every source and include
+# directory relative to it ("../mm/..."), so that a compilation unit the
+# series leaves alone is the same command in both trees and ccache
+# serves the second build from the first.
 #
 # $BASELINE (6.1, the default, or 6.12) picks the baseline: baseline_vars
 # sets BL (the version), BL_PKG (Debian's package and tarball name) and
@@ -48,8 +56,9 @@ conf_vars() {
 			CONF_FRAGS+=("$CONF_DIR/$conf.config")
 		fi
 		CONF_TARGETS=Image
+		# kunit.py exec boots Image.gz (run-tests.sh's kunit-run).
+		[ "$conf" = arm64 ] && CONF_TARGETS="Image Image.gz"
 		CONF_IMAGE=arch/arm64/boot/Image
-		CONF_OBJ=obj-$kind${conf#arm64}$BL_TAG
 		;;
 	x86_64)
 		CONF_ARCH=x86_64
@@ -57,9 +66,6 @@ conf_vars() {
 		CONF_FRAGS=("$CONF_DIR/x86-dom0.config")
 		CONF_TARGETS=bzImage
 		CONF_IMAGE=arch/x86/boot/bzImage
-		CONF_OBJ=obj-x86
-		[ "$kind" = ours ] || CONF_OBJ=obj-x86-$kind
-		CONF_OBJ=$CONF_OBJ$BL_TAG
 		;;
 	arm|arm-lpae)
 		CONF_ARCH=arm
@@ -68,13 +74,18 @@ conf_vars() {
 		[ "$conf" = arm ] || CONF_FRAGS+=("$CONF_DIR/$conf.config")
 		CONF_TARGETS="arch/arm/xen/ drivers/xen/"
 		CONF_IMAGE=
-		CONF_OBJ=obj-$kind-$conf$BL_TAG
 		;;
 	*)
 		echo "unknown configuration '$conf' (arm64, arm64-16k, arm64-64k, arm64-debug, x86_64, arm, arm-lpae)" >&2
 		return 2
 		;;
 	esac
+	case $kind in
+	ours)	CONF_SRC=linux-ours$BL_TAG ;;
+	stock)	CONF_SRC=$BL_PKG ;;
+	*)	echo "unknown kind '$kind' (ours, stock)" >&2; return 2 ;;
+	esac
+	CONF_OBJ=$CONF_SRC/obj-$conf
 }
 
 # w1_make CONF OBJECT...: rebuild OBJECTs in CONF's tree of ours with W=1
@@ -85,12 +96,18 @@ w1_make() {
 	shift
 	conf_vars "$conf" ours || return 2
 	(cd "$OUT/$CONF_OBJ" && rm -f "$@")
-	make -C "$OUT/linux-ours$BL_TAG" O="$OUT/$CONF_OBJ" ARCH="$CONF_ARCH" \
+	make -C "$OUT/$CONF_SRC" O="$OUT/$CONF_OBJ" ARCH="$CONF_ARCH" \
 		CROSS_COMPILE="$CONF_CROSS" CC="ccache ${CONF_CROSS}gcc" \
 		W=1 C=2 "$@" 2>&1
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	OUT=${OUT:-$(cd "$CONF_DIR/../.." && pwd)/build}
+	if [ "$1" = --image ]; then
+		conf_vars "$2" "${3:-ours}" || exit 2
+		echo "$OUT/$CONF_OBJ/$CONF_IMAGE"
+		exit
+	fi
 	conf_vars "$1" "${2:-ours}" || exit 2
 	echo "$CONF_OBJ $CONF_IMAGE"
 fi

@@ -45,11 +45,20 @@ export OUT=${OUT:-$REPO/build}
 unset CONF
 RES=$OUT/results
 BOOT_TIMEOUT=${TIMEOUT:-300}
-rm -rf "$RES"
+# All but install-deps.sh's list of what it fetched, printed first: the
+# figures below hold for these versions.
+find "$RES" -mindepth 1 -maxdepth 1 ! -name versions.txt -exec rm -rf {} + 2>/dev/null
 mkdir -p "$RES"
+echo "# package versions (install-deps.sh):"
+sed 's/^/#   /' "$RES/versions.txt" 2>/dev/null ||
+	echo "#   (no $RES/versions.txt: run install-deps.sh)"
 
 # shellcheck source=step.sh
 . "$HERE/step.sh"
+# img CONF [KIND]: the boot image of that build; obj CONF [KIND]: its
+# object tree (objdir.sh).
+img() { "$HERE/objdir.sh" --image "$@"; }
+obj() { echo "$OUT/$("$HERE/objdir.sh" "$@" | cut -d' ' -f1)"; }
 
 t0=$(date +%s)
 step baseline "$HERE/baseline.sh"
@@ -85,7 +94,7 @@ if step build-kernel-ours "$HERE/build-kernel.sh" ours &&
 		shift
 		"$HERE/xenboot.py" boot --timeout "$BOOT_TIMEOUT" \
 			--xen-cmdline "gnttab_max_frames=512 $xen" \
-			--kernel "$OUT/obj-ours/arch/arm64/boot/Image" "$@"
+			--kernel "$(img arm64)" "$@"
 	}
 	# check LOG NAME XENBOOT_CHECK_ARGS...: TAP into $RES/NAME.tap
 	check() {
@@ -106,20 +115,31 @@ if step build-kernel-ours "$HERE/build-kernel.sh" ours &&
 	check "$RES/boot-no-regions.log" boot-no-regions --expect-no-regions \
 		"${KSELFTESTS[@]}"
 
-	# Several regions, one of 64 MiB, which the stock allocator (128 MiB
-	# sections) cannot use: the pool must use every one of them.
-	boot "" --mem 2048 --dom0-mem 1600M --dom0-cmdline xu.tests=gntdev_unpopulated \
+	# Several regions, one of 64 MiB, none holding an aligned 128 MiB
+	# (the stock allocator's section): the pool must use every one whole.
+	boot "" --layout small --dom0-cmdline xu.tests=gntdev_unpopulated \
 		--log "$RES/boot-small-regions.log"
 	check "$RES/boot-small-regions.log" boot-small-regions --expect-regions \
 		--small-region --kunit xen_unpopulated_alloc:19 \
 		--kselftest gntdev_unpopulated
+
+	# The layouts are the project's, not a Xen build's: Debian 13's Xen
+	# 4.20 gives dom0 the same regions in each (the check compares them
+	# with what the layout set up, as under 4.17 above).
+	for layout in regions small; do
+		boot "" --xen-version 4.20 --layout "$layout" \
+			--dom0-cmdline "kunit.enable=0 xu.tests=none" \
+			--log "$RES/layout-$layout-xen4.20.log"
+		check "$RES/layout-$layout-xen4.20.log" "layout-$layout-xen4.20" \
+			--expect-regions
+	done
 
 	# 16 and 64 KiB pages: the same dom0 tests on the same initramfs.
 	for pages in 16k 64k; do
 		if step "build-kernel-ours-$pages" env CONF="arm64-$pages" \
 			"$HERE/build-kernel.sh" ours; then
 			# cortex-a57 has no 16 KiB granule; a76 has all.
-			boot "" --kernel "$OUT/obj-ours-$pages/arch/arm64/boot/Image" \
+			boot "" --kernel "$(img "arm64-$pages")" \
 				--cpu cortex-a76 --log "$RES/boot-regions-$pages.log"
 			check "$RES/boot-regions-$pages.log" "boot-regions-$pages" \
 				--expect-regions "${ALL_KUNIT[@]}" "${KSELFTESTS[@]}"
@@ -134,7 +154,7 @@ if step build-kernel-ours "$HERE/build-kernel.sh" ours &&
 	FAULT_ROUNDS=${FAULT_ROUNDS:-150}
 	if step build-kernel-ours-debug env CONF=arm64-debug \
 		"$HERE/build-kernel.sh" ours; then
-		boot "" --kernel "$OUT/obj-ours-debug/arch/arm64/boot/Image" \
+		boot "" --kernel "$(img arm64-debug)" \
 			--dom0-cmdline "xu.faults=$FAULT_ROUNDS" \
 			--timeout $((BOOT_TIMEOUT * 3)) --log "$RES/boot-debug.log"
 		check "$RES/boot-debug.log" boot-debug --expect-regions --debug \
@@ -148,7 +168,7 @@ if step build-kernel-ours "$HERE/build-kernel.sh" ours &&
 	   step build-initramfs-x86_64 "$HERE/mkinitramfs.sh" \
 		"$OUT/initrd-x86_64.cpio.gz" x86_64; then
 		"$HERE/xenboot.py" boot --arch x86_64 --timeout "$BOOT_TIMEOUT" \
-			--kernel "$OUT/obj-x86/arch/x86/boot/bzImage" \
+			--kernel "$(img x86_64)" \
 			--initrd "$OUT/initrd-x86_64.cpio.gz" --log "$RES/boot-x86_64.log"
 		check "$RES/boot-x86_64.log" boot-x86_64 --expect-iomem \
 			"${ALL_KUNIT[@]}" --kselftest gntdev_unpopulated \
@@ -156,18 +176,19 @@ if step build-kernel-ours "$HERE/build-kernel.sh" ours &&
 			--kselftest-skip "gntdev_dmabuf:cannot export dma-bufs"
 	fi
 
-	# The pure suite the kernel's way, without Xen: kunit.py run with
-	# drivers/xen/.kunitconfig, an arm64 kernel under plain QEMU.
+	# The pure suite the kernel's way, without Xen: kunit.py exec runs
+	# the arm64 kernel built above (it has kunit.py's PL011 console)
+	# under plain QEMU, no hypervisor.  make kunit builds and runs
+	# drivers/xen/.kunitconfig with kunit.py run, a kernel of its own.
 	n_kunit=$(grep -c KUNIT_CASE "$REPO/drivers/xen/extended-regions-test.h")
 	if step kunit-run env -C "$OUT/linux-ours" python3 tools/testing/kunit/kunit.py \
-		run --kunitconfig=drivers/xen --arch=arm64 \
-		--cross_compile=aarch64-linux-gnu- --build_dir="$OUT/kunit-arm64" \
-		--jobs "$(($(nproc) + 1))" &&
+		exec --arch=arm64 --build_dir="$(obj arm64)" \
+		xen_extended_regions &&
 	   grep -q "Ran $n_kunit tests: passed: $n_kunit\$" "$RES/kunit-run.log"; then
-		echo "ok 1 - kunit-run: kunit.py run --kunitconfig=drivers/xen, $n_kunit of $n_kunit passed" \
+		echo "ok 1 - kunit-run: kunit.py exec xen_extended_regions, $n_kunit of $n_kunit passed" \
 			> "$RES/kunit-run.tap"
 	else
-		echo "not ok 1 - kunit-run: kunit.py run --kunitconfig=drivers/xen, $n_kunit cases expected (see $RES/kunit-run.log)" \
+		echo "not ok 1 - kunit-run: kunit.py exec xen_extended_regions, $n_kunit cases expected (see $RES/kunit-run.log)" \
 			> "$RES/kunit-run.tap"
 	fi
 	tail -n 1 "$RES/kunit-run.tap"
@@ -183,7 +204,7 @@ if step build-kernel-ours "$HERE/build-kernel.sh" ours &&
 	# cost of the first grant map, and a 4 MiB grant DMA buffer's RAM
 	# and superpage cost, ours beside stock in one run.
 	if step build-kernel-stock "$HERE/build-kernel.sh" stock; then
-		boot "" --kernel "$OUT/obj-stock/arch/arm64/boot/Image" \
+		boot "" --kernel "$(img arm64 stock)" \
 			--dom0-cmdline xu.tests=gntdev_unpopulated,gntdev_dmabuf \
 			--log "$RES/boot-stock.log"
 		check "$RES/boot-stock.log" boot-stock --expect-regions --stock \
@@ -227,7 +248,7 @@ if step build-kernel-ours "$HERE/build-kernel.sh" ours &&
 		tail -n 1 "$RES/patches-check-6.12.tap"
 	fi
 	if step build-kernel-ours-6.12 env BASELINE=6.12 "$HERE/build-kernel.sh" ours; then
-		boot "" --kernel "$OUT/obj-ours-6.12/arch/arm64/boot/Image" \
+		boot "" --kernel "$(BASELINE=6.12 img arm64)" \
 			--log "$RES/boot-regions-6.12.log"
 		check "$RES/boot-regions-6.12.log" boot-regions-6.12 \
 			--expect-regions "${ALL_KUNIT[@]}" "${KSELFTESTS[@]}"

@@ -39,7 +39,7 @@ if step baseline-6.12 "$HERE/baseline.sh" &&
    step build-initramfs "$HERE/mkinitramfs.sh" "$OUT/initrd.cpio.gz"; then
 	"$HERE/xenboot.py" boot --timeout "${TIMEOUT:-300}" \
 		--xen-cmdline "gnttab_max_frames=512" \
-		--kernel "$OUT/obj-stock-6.12/arch/arm64/boot/Image" \
+		--kernel "$("$HERE/objdir.sh" --image arm64 stock)" \
 		--dom0-cmdline xu.tests=gntdev_unpopulated,gntdev_dmabuf \
 		--log "$RES/boot-stock-6.12.log"
 	"$HERE/xenboot.py" check "$RES/boot-stock-6.12.log" --name boot-stock-6.12 \
@@ -57,7 +57,7 @@ if step build-kernel-ours-x86_64-6.12 env CONF=x86_64 "$HERE/build-kernel.sh" ou
    step build-initramfs-x86_64 "$HERE/mkinitramfs.sh" \
 	"$OUT/initrd-x86_64.cpio.gz" x86_64; then
 	"$HERE/xenboot.py" boot --arch x86_64 --timeout "${TIMEOUT:-300}" \
-		--kernel "$OUT/obj-x86-6.12/arch/x86/boot/bzImage" \
+		--kernel "$("$HERE/objdir.sh" --image x86_64)" \
 		--initrd "$OUT/initrd-x86_64.cpio.gz" \
 		--log "$RES/boot-x86_64-6.12.log"
 	"$HERE/xenboot.py" check "$RES/boot-x86_64-6.12.log" \

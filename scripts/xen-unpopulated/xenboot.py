@@ -24,8 +24,22 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 BUILD = os.environ.get("OUT", os.path.join(REPO, "build"))
-XEN_ARM64 = os.path.join(BUILD, "sysroot/boot/xen-4.17-arm64")
-XEN_X86 = os.path.join(BUILD, "sysroot-x86/boot/xen-4.17-amd64")
+# The hypervisors install-deps.sh unpacks: Debian 12's 4.17 (arm64 and
+# amd64) and Debian 13's 4.20 (arm64).  $XEN picks the version.
+XEN_BINARIES = {
+    ("arm64", "4.17"): "sysroot/boot/xen-4.17-arm64",
+    ("x86_64", "4.17"): "sysroot-x86/boot/xen-4.17-amd64",
+    ("arm64", "4.20"): "sysroot-4.20/boot/xen-4.20-arm64",
+}
+XEN_VERSION = os.environ.get("XEN") or "4.17"
+
+
+def xen_binary(arch, version):
+    """The Xen that boots ARCH's dom0 at VERSION."""
+    if (arch, version) not in XEN_BINARIES:
+        raise ValueError("no Xen %s for %s (%s)" % (version, arch, ", ".join(
+            "%s %s" % k for k in sorted(XEN_BINARIES))))
+    return os.path.join(BUILD, XEN_BINARIES[arch, version])
 
 XEN_REGION_RE = re.compile(
     r"\(XEN\)\s+d0: extended region (\d+): 0x([0-9a-f]+)->0x([0-9a-f]+)")
@@ -50,8 +64,201 @@ PROBLEM_RES = [
 ]
 
 
+MIB = 1 << 20
+# QEMU's virt machine: RAM from 1 GiB; the harness loads dom0's kernel and
+# initramfs there for Xen (guest-loader).
+RAM_BASE = 0x40000000
+KERNEL_ADDR = 0x42000000
+INITRD_ADDR = 0x47000000
+# Xen's image (and dom0's grant table region, which it borrows) at the
+# start of RAM; extended regions start above it, at 0x40400000.
+XEN_AREA_END = 0x403fffff
+# Where Xen puts a 512 MiB dom0: its first bank is the lowest free,
+# naturally aligned 512 MiB below 2 GiB, and the one at 1 GiB holds Xen.
+# The layouts below leave it free and keep everything else in pieces no
+# other bank would take first; the check asserts the outcome.
+DOM0_WINDOW = (0x60000000, 0x7fffffff)
+
+
+def layout_regions(name, mem_mib):
+    """The extended regions layout NAME wants for -m MEM_MIB: (start,
+    end, other end), inclusive, or None where QEMU's tree is taken as it
+    is without expectations.
+
+    Xen advertises the RAM that is neither dom0's, nor reserved, nor the
+    grant table, rounded to 2 MiB; 4.18 to 4.20 also lose the last 2 MiB
+    of a range that ends on 2 MiB, which 4.17 keeps (fixed again in
+    4.21): a region ending on dom0's RAM or on the end of RAM has either
+    end ("other end").  A layout that reserves ranges (/reserved-memory
+    in the host's device tree, which Xen leaves out of dom0's regions)
+    ends each region 1 MiB before one, where both round alike.
+    """
+    ram_end = RAM_BASE + mem_mib * MIB - 1
+    if name == "qemu":
+        return None
+    if name == "regions":
+        # QEMU's own tree: below and above dom0's 512 MiB.
+        return [(XEN_AREA_END + 1, DOM0_WINDOW[0] - 1, DOM0_WINDOW[0] - 2 * MIB - 1),
+                (DOM0_WINDOW[1] + 1, ram_end, ram_end - 2 * MIB)]
+    if name == "small":
+        # Regions of 64 to 250 MiB, none holding an aligned 128 MiB (the
+        # stock allocator's section), one of Xen's minimum size (64 MiB),
+        # all ending 1 MiB before a reserved range.
+        return [(s, e, e) for s, e in (
+            (0x40400000, 0x4fdfffff), (0x50200000, 0x57dfffff),
+            (0x58200000, 0x5fdfffff), (0x80000000, 0x83ffffff),
+            (0x84400000, 0x8fdfffff), (0x90200000, 0x97dfffff))]
+    raise ValueError("unknown layout %r (%s)" % (name, ", ".join(LAYOUTS)))
+
+
+# Layouts, and whether they reserve ranges to make their regions.
+LAYOUTS = {"regions": False, "small": True, "qemu": False}
+
+
+def layout_reserved(name, mem_mib, modules):
+    """The ranges layout NAME reserves, inclusive; MODULES (start, end)
+    are what the harness loads into RAM, which no reserved range may
+    meet."""
+    want = layout_regions(name, mem_mib)
+    if not LAYOUTS[name]:
+        return []
+    ram_end = RAM_BASE + mem_mib * MIB - 1
+    if want[-1][1] + 2 * MIB > ram_end:
+        raise ValueError("layout %s needs -m %d or more" %
+                         (name, (want[-1][1] + 2 * MIB + 1 - RAM_BASE) // MIB))
+    for a, b in zip(want, want[1:]):
+        if b[0] - a[1] - 1 < 4 * MIB:
+            raise ValueError("layout %s: regions 0x%x-0x%x and 0x%x-0x%x are "
+                             "too close for a reserved range between them" %
+                             (name, a[0], a[1], b[0], b[1]))
+    # Free: Xen's area, dom0's window and each region with 1 MiB beyond
+    # its ends; the rest of RAM is reserved.
+    free = sorted([(RAM_BASE, XEN_AREA_END), DOM0_WINDOW] +
+                  [(s - MIB, e + MIB) for s, e, _other in want])
+    out, at = [], RAM_BASE
+    for s, e in free:
+        if s > at:
+            out.append((at, s - 1))
+        at = max(at, e + 1)
+    if at <= ram_end:
+        out.append((at, ram_end))
+    for rs, re_ in out:
+        for ms, me in modules:
+            if rs <= me and ms <= re_:
+                raise ValueError("layout %s reserves 0x%x-0x%x, which meets a "
+                                 "module the harness loads at 0x%x-0x%x" %
+                                 (name, rs, re_, ms, me))
+    return out
+
+
+def layout_match(want, regions):
+    """Whether Xen's REGIONS are those WANT describes, either end allowed."""
+    return len(want) == len(regions) and all(
+        r[0] == w[0] and r[1] in w[1:] for w, r in zip(want, regions))
+
+
+def aligned_128m(region):
+    """Whether REGION (inclusive) holds a naturally aligned 128 MiB."""
+    sec = 128 * MIB
+    first = (region[0] + sec - 1) // sec * sec
+    return first + sec - 1 <= region[1]
+
+
+def layout_needs(name, want, regions):
+    """What layout NAME's scenario needs of Xen's REGIONS, as a list of
+    what is missing (empty: the layout was produced); WANT are the
+    regions the layout set up (None: whatever QEMU's tree gives)."""
+    miss = []
+    if name == "small":
+        if len(regions) < 3:
+            miss.append("fewer than 3 regions")
+        if not [r for r in regions if r[1] - r[0] + 1 < 128 * MIB]:
+            miss.append("no region smaller than 128 MiB")
+        miss += ["0x%x-0x%x holds an aligned 128 MiB" % r
+                 for r in regions if aligned_128m(r)]
+    elif name in ("regions", "qemu"):
+        # The kselftests' biggest dma-buf is a 256 MiB contiguous run.
+        if not [r for r in regions if r[1] - r[0] + 1 >= 512 * MIB]:
+            miss.append("no region of 512 MiB or more")
+    if want is not None and not layout_match(want, regions):
+        miss.append("not the layout's regions (want %s)" % ranges_str(want))
+    return miss
+
+
+def ranges_str(ranges):
+    """Ranges as text, "START-END", or "START-END/OTHER" with an other
+    end (layout_regions())."""
+    return ", ".join("0x%x-0x%x" % r[:2] + ("/0x%x" % r[2] if len(r) > 2 and
+                                            r[2] != r[1] else "")
+                     for r in ranges) or "none"
+
+
+LAYOUT_RE = re.compile(r"^@@xenboot layout (\S+): regions (.*); reserved (.*)$",
+                       re.M)
+
+
+def log_layout(text):
+    """(name, wanted regions or None) of the layout a boot log records,
+    or (None, None)."""
+    m = LAYOUT_RE.search(text)
+    if not m:
+        return None, None
+    want = None
+    if m.group(2) != "any":
+        want = []
+        for r in m.group(2).split(", "):
+            start, ends = r.split("-")
+            ends = [int(x, 16) for x in ends.split("/")]
+            want.append((int(start, 16), ends[0], ends[-1]))
+    return m.group(1), want
+
+
+def layout_dtb(args, cmd):
+    """Write the device tree for args.layout next to the log: QEMU's own
+    (dumped with the same machine), plus /reserved-memory.  Returns its
+    path and the reserved ranges, or (None, []) where the layout changes
+    nothing."""
+    if args.arch != "arm64":
+        return None, []
+    modules = [(KERNEL_ADDR, KERNEL_ADDR + os.path.getsize(args.kernel) - 1),
+               (INITRD_ADDR, INITRD_ADDR + os.path.getsize(args.initrd) - 1)]
+    if modules[0][1] >= INITRD_ADDR:
+        raise ValueError("the kernel (%d MiB) overlaps the initramfs at 0x%x" %
+                         (os.path.getsize(args.kernel) >> 20, INITRD_ADDR))
+    reserved = layout_reserved(args.layout, int(args.mem), modules)
+    if not reserved:
+        return None, []
+    base = os.path.splitext(args.log)[0] + ".layout"
+    dump = cmd[:]
+    i = dump.index("-machine") + 1
+    dump[i] += ",dumpdtb=%s.qemu.dtb" % base
+    subprocess.run(dump, check=True, stdin=subprocess.DEVNULL,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    dts = subprocess.run(["dtc", "-q", "-I", "dtb", "-O", "dts",
+                          base + ".qemu.dtb"], check=True,
+                         capture_output=True, text=True).stdout
+    dts += "\n/ {\n\treserved-memory {\n\t\t#address-cells = <2>;\n" \
+           "\t\t#size-cells = <2>;\n\t\tranges;\n"
+    for s, e in reserved:
+        dts += ("\t\txen-unpopulated-layout@%x {\n\t\t\treg = <0x%x 0x%x "
+                "0x%x 0x%x>;\n\t\t};\n" % (s, s >> 32, s & 0xffffffff,
+                                            (e - s + 1) >> 32,
+                                            (e - s + 1) & 0xffffffff))
+    dts += "\t};\n};\n"
+    with open(base + ".dts", "w") as f:
+        f.write(dts)
+    subprocess.run(["dtc", "-q", "-I", "dts", "-O", "dtb", "-o", base + ".dtb",
+                    base + ".dts"], check=True)
+    return base + ".dtb", reserved
+
+
+def xen_version(args):
+    return getattr(args, "xen_version", None) or XEN_VERSION
+
+
 def qemu_command(args):
     """The QEMU command line that boots Xen and dom0 for args.arch."""
+    xen = args.xen or xen_binary(args.arch, xen_version(args))
     dom0_cmdline = ("console=hvc0 rdinit=/init xen_gntalloc.limit=131072 %s" %
                     args.dom0_cmdline).strip()
     common = ["-smp", str(args.smp), "-m", str(args.mem),
@@ -67,7 +274,7 @@ def qemu_command(args):
                 # Plain "max" makes a PV dom0 fault at its first iretq
                 # under TCG.
                 "-cpu", "max,-smap"] + common + [
-                    "-kernel", args.xen or XEN_X86, "-append", xen_cmdline,
+                    "-kernel", xen, "-append", xen_cmdline,
                     "-initrd", "%s %s,%s" % (args.kernel,
                                              dom0_cmdline.replace(",", ",,"),
                                              args.initrd)] + args.qemu_extra
@@ -78,23 +285,39 @@ def qemu_command(args):
         "qemu-system-aarch64",
         "-machine", "virt,virtualization=on,gic-version=%s" % args.gic,
         "-cpu", args.cpu] + common + [
-        "-kernel", args.xen or XEN_ARM64, "-append", xen_cmdline,
-        "-device", "guest-loader,addr=0x42000000,kernel=%s,bootargs=%s" %
-        (args.kernel, dom0_cmdline.replace(",", ",,")),
-        "-device", "guest-loader,addr=0x47000000,initrd=%s" % args.initrd,
+        "-kernel", xen, "-append", xen_cmdline,
+        "-device", "guest-loader,addr=0x%x,kernel=%s,bootargs=%s" %
+        (KERNEL_ADDR, args.kernel, dom0_cmdline.replace(",", ",,")),
+        "-device", "guest-loader,addr=0x%x,initrd=%s" % (INITRD_ADDR, args.initrd),
     ] + args.qemu_extra
 
 
 def boot(args):
     """Run QEMU once; return (log text, exit code, timed out)."""
     cmd = qemu_command(args)
+    layout = getattr(args, "layout", "regions")
+    head = b""
+    if args.arch == "arm64":
+        dtb, reserved = layout_dtb(args, cmd)
+        if dtb:
+            cmd += ["-dtb", dtb]
+        want = layout_regions(layout, int(args.mem))
+        head = ("@@xenboot layout %s: regions %s; reserved %s\n" %
+                (layout, ranges_str(want) if want else "any",
+                 ranges_str(reserved))).encode()
+    head += ("@@xenboot xen %s\n" % (args.xen or xen_version(args))).encode()
     print("xenboot: %s" % " ".join(cmd), file=sys.stderr)
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)
     out = bytearray()
     deadline = time.monotonic() + args.timeout
-    timed_out = False
+    stall = getattr(args, "stall", 0)
+    last = time.monotonic()
+    timed_out = stalled = False
     log = open(args.log, "wb") if args.log else None
+    if log:
+        log.write(head)
+    out += head
     pending = b""
     while True:
         left = deadline - time.monotonic()
@@ -105,7 +328,11 @@ def boot(args):
         if not ready:
             if proc.poll() is not None:
                 break
+            if stall and time.monotonic() - last > stall:
+                timed_out = stalled = True
+                break
             continue
+        last = time.monotonic()
         chunk = os.read(proc.stdout.fileno(), 65536)
         if not chunk:
             break
@@ -139,13 +366,15 @@ def boot(args):
         except ProcessLookupError:
             pass
     rc = proc.wait()
+    end = b""
+    if stalled:
+        end = b"\n@@xenboot timeout: no output for %ds, stopped\n" % stall
+    elif timed_out:
+        end = b"\n@@xenboot timeout after %ds\n" % args.timeout
     if log:
-        if timed_out:
-            log.write(b"\n@@xenboot timeout after %ds\n" % args.timeout)
+        log.write(end)
         log.close()
-    text = out.decode("utf-8", "replace").replace("\r", "")
-    if timed_out:
-        text += "\n@@xenboot timeout after %ds\n" % args.timeout
+    text = (out + end).decode("utf-8", "replace").replace("\r", "")
     return text, rc, timed_out
 
 
@@ -363,6 +592,15 @@ def check(args):
     t.ok(not bad, "no oops, panic, BUG or WARN", "\n".join(bad[:10]))
 
     xen = xen_regions(text)
+    if args.expect_regions:
+        # What the scenario needs of Xen, apart from what our kernel does.
+        layout, want = log_layout(text)
+        miss = layout_needs(layout, want, xen) if layout else \
+            ["no layout recorded in the log"]
+        t.ok(not miss, "layout %s: %s" % (
+            "produced: %s" % layout if not miss else
+            "not produced: %s: %s" % (layout, miss[0]), ranges_str(xen)),
+            "\n".join(miss))
     dbg_lines, dbg_rc = sec.get("extregions-debugfs", ([], -1))
     tool_lines, tool_rc = sec.get("extregions-tool", ([], -1))
     if args.expect_regions:
@@ -449,10 +687,6 @@ def check(args):
              "\n".join(tool_lines))
 
     if args.small_region:
-        small = [r for r in xen if r[1] - r[0] + 1 < 128 << 20]
-        t.ok(len(xen) >= 3 and bool(small),
-             "Xen advertised several regions, one smaller than 128 MiB",
-             fmt(xen))
         used = re.findall(r"xut_every_region_used: region 0x([0-9a-f]+)-0x([0-9a-f]+) "
                           r"\((\d+) MiB\): (\d+) MiB usable, (\d+) MiB used", text)
         for s_, e_, _size, usable, got in used:
@@ -550,6 +784,9 @@ def check(args):
 def show(args):
     text = read_log(args.log)
     sec = sections(text)
+    m = LAYOUT_RE.search(text)
+    if m:
+        print("Layout %s: /reserved-memory %s" % (m.group(1), m.group(3)))
     print("Xen advertised to dom0 (Xen's numbering, inclusive ends):")
     for i, (s, e) in enumerate(xen_regions(text)):
         print("  extended region %d: 0x%x-0x%x (%d MiB)" %
@@ -601,8 +838,13 @@ def main():
 
     b = sub.add_parser("boot", help="boot Xen + dom0 once under QEMU")
     b.add_argument("--arch", default="arm64", choices=["arm64", "x86_64"])
-    b.add_argument("--xen", default=None, help="Xen binary (by --arch)")
-    b.add_argument("--kernel", default=os.path.join(BUILD, "obj-ours/arch/arm64/boot/Image"))
+    b.add_argument("--xen", default=None,
+                   help="Xen binary (default: by --arch and --xen-version)")
+    b.add_argument("--xen-version", default=XEN_VERSION,
+                   choices=sorted({v for _a, v in XEN_BINARIES}),
+                   help="Debian's Xen to boot (default: $XEN or 4.17)")
+    b.add_argument("--kernel", default=os.path.join(
+        BUILD, "linux-ours/obj-arm64/arch/arm64/boot/Image"))
     b.add_argument("--initrd", default=os.path.join(BUILD, "initrd.cpio.gz"))
     b.add_argument("--xen-cmdline", default="", help="extra Xen options")
     b.add_argument("--dom0-cmdline", default="", help="extra dom0 options")
@@ -614,6 +856,13 @@ def main():
                    "them, such as cortex-a76; a57 has 4 and 64 KiB only)")
     b.add_argument("--smp", default=2, type=int)
     b.add_argument("--timeout", default=300, type=int)
+    b.add_argument("--stall", default=0, type=int, metavar="SECONDS",
+                   help="stop the boot when the console stays silent that "
+                   "long (0: only --timeout)")
+    b.add_argument("--layout", default="regions", choices=sorted(LAYOUTS),
+                   help="arm64: the extended regions Xen is to give dom0, "
+                   "made with /reserved-memory in the host device tree "
+                   "(qemu: QEMU's tree as it is)")
     b.add_argument("--log", required=True)
     b.add_argument("--echo", action="store_true", help="copy the console to stdout")
     b.add_argument("--qemu-extra", nargs="*", default=[])
@@ -640,7 +889,7 @@ def main():
     c.add_argument("--faults", type=int, default=0, metavar="N",
                    help="xen-unpop-faults ran N cases, all passing")
     c.add_argument("--small-region", action="store_true",
-                   help="Xen gave a region under 128 MiB and the pool used it")
+                   help="the pool, exhausted, used every region whole")
     c.add_argument("--kunit-ran", action="append", default=[], metavar="SUITE.CASE",
                    help="KUnit case that must have passed, not been skipped")
     c.add_argument("--kselftest", action="append", default=[], metavar="NAME",
