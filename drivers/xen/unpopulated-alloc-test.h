@@ -75,10 +75,15 @@ static void xut_restore_seeds(void)
 	mutex_unlock(&xen_unpop_lock);
 }
 
+/* The allocator's seams, for the case's own task (see xen_unpop_seam()). */
+static struct xen_unpop_seams xut_seams;
+
 static int xut_init(struct kunit *test)
 {
 	if (!xen_domain() || !target_resource)
 		kunit_skip(test, "no Xen resource for unpopulated pages");
+	xut_seams = (struct xen_unpop_seams){ .task = current };
+	WRITE_ONCE(xen_unpop_seams, &xut_seams);
 	mutex_lock(&xen_unpop_lock);
 	list_splice_init(&xen_unpop_seeds, &xut_seeds_aside);
 	xut_nr_seeds_aside = xen_unpop_stats.seed_pages_free;
@@ -89,6 +94,7 @@ static int xut_init(struct kunit *test)
 
 static void xut_exit(struct kunit *test)
 {
+	WRITE_ONCE(xen_unpop_seams, NULL);
 	xut_restore_seeds();
 }
 
@@ -257,37 +263,37 @@ static void xut_interleaved(struct kunit *test)
 
 /*
  * With the pool capped at its present size, a request beyond its free
- * pages is served partly from the balloon; the mixed array goes back
- * page by page to where each page came from.
+ * pages is served partly from the balloon (a failed growth counted once
+ * a request); the mixed array goes back page by page to where each page
+ * came from.
  */
 static void xut_exhaustion_falls_back(struct kunit *test)
 {
 	struct xen_unpop_stats before, during, after;
-	unsigned int nr, i, pool = 0, ram = 0;
+	unsigned int nr, i, pool = 0, ram = 0, extra;
 	struct page **pages, *tmp;
 	int ret;
 
 	xen_unpop_hand_back();
 	before = xut_stats();
-	nr = before.pages_free + 3;
+	/* More than a granule beyond: growth is tried by the granule too. */
+	extra = XEN_UNPOP_GRANULE_PAGES + 1;
+	nr = before.pages_free + extra;
 
 	pages = kunit_kcalloc(test, nr, sizeof(*pages), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pages);
 
-	mutex_lock(&xen_unpop_lock);
-	xen_unpop_limit = xen_unpop_stats.pages_total;
-	mutex_unlock(&xen_unpop_lock);
-
+	xut_seams.limit = before.pages_total;
 	KUNIT_EXPECT_EQ(test, xen_alloc_unpopulated_contiguous_pages(nr, pages),
 			-ENOMEM);
+	KUNIT_EXPECT_EQ(test, xut_stats().grow_failures,
+			before.grow_failures + 1);
 	ret = xen_alloc_unpopulated_pages(nr, pages);
-
-	mutex_lock(&xen_unpop_lock);
-	xen_unpop_limit = ULONG_MAX;
-	mutex_unlock(&xen_unpop_lock);
+	xut_seams.limit = 0;
 	KUNIT_ASSERT_EQ(test, ret, 0);
 
 	during = xut_stats();
+	KUNIT_EXPECT_EQ(test, during.grow_failures, before.grow_failures + 2);
 	for (i = 0; i < nr; i++) {
 		if (xen_is_unpopulated_page(pages[i]))
 			pool++;
@@ -295,12 +301,13 @@ static void xut_exhaustion_falls_back(struct kunit *test)
 			ram++;
 	}
 	KUNIT_EXPECT_EQ(test, pool, (unsigned int)before.pages_free);
-	KUNIT_EXPECT_EQ(test, ram, 3U);
+	KUNIT_EXPECT_EQ(test, ram, extra);
 	KUNIT_EXPECT_EQ(test, during.pages_free, 0UL);
 	KUNIT_EXPECT_EQ(test, during.pages_total, before.pages_total);
-	KUNIT_EXPECT_EQ(test, during.fallback_pages, before.fallback_pages + 3);
+	KUNIT_EXPECT_EQ(test, during.fallback_pages,
+			before.fallback_pages + extra);
 	KUNIT_EXPECT_EQ(test, during.fallback_pages_in_use,
-			before.fallback_pages_in_use + 3);
+			before.fallback_pages_in_use + extra);
 
 	/* Mix the order: RAM pages first, in the middle and last. */
 	tmp = pages[0];
@@ -403,8 +410,9 @@ static void xut_handback_returns_ram(struct kunit *test)
 
 /*
  * Every page of every chunk is still ours, with the refcount of a
- * MEMORY_DEVICE_GENERIC page that nobody else holds, and no two chunks
- * share a page of struct pages.  Returns the number of pages that are
+ * MEMORY_DEVICE_GENERIC page that nobody else holds (at boot, with no
+ * other user of the pool), and no two chunks share a page of struct
+ * pages.  Returns the number of pages that are
  * not so, after one expectation per kind of fault.
  */
 static unsigned long xut_check_chunks(struct kunit *test)
@@ -502,7 +510,8 @@ static void xut_handback_keeps_neighbours(struct kunit *test)
 
 /*
  * A reference that outlives the free (a pin of a buffer mapped to user
- * space) keeps its chunk, struct pages and all, until it is dropped.
+ * space) keeps its page out of service and its chunk, struct pages and
+ * all, until it is dropped.
  */
 static void xut_handback_waits_for_refs(struct kunit *test)
 {
@@ -522,9 +531,10 @@ static void xut_handback_waits_for_refs(struct kunit *test)
 	pfn = page_to_pfn(held);
 	get_page(held);
 	xen_free_unpopulated_contiguous_pages(nr, pages);
+	KUNIT_EXPECT_EQ(test, xut_stats().pages_held, before.pages_held + 1);
 
 	KUNIT_EXPECT_EQ(test, xen_unpop_hand_back(), 0U);
-	KUNIT_EXPECT_GT(test, xut_stats().handback_held, before.handback_held);
+	KUNIT_EXPECT_EQ(test, xut_stats().pages_held, before.pages_held + 1);
 	KUNIT_EXPECT_GT(test, xut_stats().chunks, before.chunks);
 	KUNIT_EXPECT_TRUE(test, pfn_valid(pfn));
 	KUNIT_EXPECT_TRUE(test, xen_unpop_page(held));
@@ -534,11 +544,370 @@ static void xut_handback_waits_for_refs(struct kunit *test)
 
 	put_page(held);
 	KUNIT_EXPECT_GE(test, xen_unpop_hand_back(), 1U);
+	KUNIT_EXPECT_EQ(test, xut_stats().pages_held, before.pages_held);
 	KUNIT_EXPECT_EQ(test, xut_stats().chunks, before.chunks);
 	if (xut_memmap_follows_chunk(pfn))
 		KUNIT_EXPECT_FALSE(test, pfn_valid(pfn));
 	KUNIT_EXPECT_EQ(test, xut_check_chunks(test), 0UL);
 	xen_free_unpopulated_pages(1, &kept);
+}
+
+/* What the seams saw: chunks handed back, a late reference taken. */
+static unsigned int xut_seam_handbacks;
+static bool xut_seam_late_ref;
+
+static void xut_hand_back_now(void)
+{
+	xut_seam_handbacks += xen_unpop_hand_back();
+}
+
+/*
+ * A free of pool pages mixed with ballooned ones looks at no pool page
+ * once the pool has them back, for hand-back may unmap their chunk,
+ * struct pages and all, right then: here it does, from the seam right
+ * after the pool's lock is dropped, so that whatever the free does after
+ * that meets a chunk already unmapped.
+ */
+static void xut_mixed_free_then_hand_back(struct kunit *test)
+{
+	const unsigned int nr = 2 * XEN_UNPOP_GRANULE_PAGES;
+	struct xen_unpop_stats before, during, after;
+	struct page **pages, **mixed, *kept, *ram[2];
+	unsigned int i, j = 0;
+
+	if (!xen_unpop_can_hand_back())
+		kunit_skip(test, "no hand-back in a PV guest");
+	pages = kunit_kcalloc(test, nr, sizeof(*pages), GFP_KERNEL);
+	mixed = kunit_kcalloc(test, nr + 2, sizeof(*mixed), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pages);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, mixed);
+
+	/* A new chunk, wholly free again, then its pages one by one. */
+	before = xut_new_chunk(test, nr, pages, &kept);
+	xen_free_unpopulated_contiguous_pages(nr, pages);
+	cancel_delayed_work_sync(&xen_unpop_handback_work);
+	KUNIT_ASSERT_EQ(test, xen_alloc_unpopulated_pages(nr, pages), 0);
+	KUNIT_ASSERT_EQ(test, xen_unpop_fallback(2, ram), 0);
+	during = xut_stats();
+
+	/* Pool pages, a ballooned one, pool pages, the other one last. */
+	for (i = 0; i < nr; i++) {
+		mixed[j++] = pages[i];
+		if (i == nr / 2)
+			mixed[j++] = ram[0];
+	}
+	mixed[j++] = ram[1];
+	xut_seam_handbacks = 0;
+	xut_seams.after_free = xut_hand_back_now;
+	xen_free_unpopulated_pages(j, mixed);
+	xut_seams.after_free = NULL;
+	after = xut_stats();
+
+	KUNIT_EXPECT_GE(test, xut_seam_handbacks, 1U);
+	KUNIT_EXPECT_EQ(test, after.chunks, before.chunks);
+	KUNIT_EXPECT_EQ(test, after.fallback_pages_in_use,
+			during.fallback_pages_in_use - 2);
+	KUNIT_EXPECT_EQ(test, after.pages_total - after.pages_free,
+			before.pages_total - before.pages_free);
+	KUNIT_EXPECT_EQ(test, xut_check_chunks(test), 0UL);
+	xen_free_unpopulated_pages(1, &kept);
+}
+
+static void xut_take_late_ref(struct xen_unpop_chunk *chunk)
+{
+	struct page *page = pfn_to_page(chunk->first_pfn + chunk->nr_pages / 2);
+
+	xut_seam_late_ref = get_page_unless_zero(page);
+	if (xut_seam_late_ref)
+		put_page(page);
+}
+
+/*
+ * Between hand-back's choice of a chunk and its unmapping, nothing can
+ * take a reference to a page of it (its counts are frozen at 0), as
+ * get_page_unless_zero() by whoever still points at one would.
+ */
+static void xut_handback_freezes_refs(struct kunit *test)
+{
+	const unsigned int nr = 2 * XEN_UNPOP_GRANULE_PAGES;
+	struct page **pages, *kept;
+	struct xen_unpop_stats before;
+
+	if (!xen_unpop_can_hand_back())
+		kunit_skip(test, "no hand-back in a PV guest");
+	pages = kunit_kcalloc(test, nr, sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pages);
+
+	before = xut_new_chunk(test, nr, pages, &kept);
+	xen_free_unpopulated_contiguous_pages(nr, pages);
+	cancel_delayed_work_sync(&xen_unpop_handback_work);
+	xut_seam_late_ref = true;
+	xut_seams.before_unmap = xut_take_late_ref;
+	KUNIT_EXPECT_GE(test, xen_unpop_hand_back(), 1U);
+	xut_seams.before_unmap = NULL;
+	KUNIT_EXPECT_FALSE_MSG(test, xut_seam_late_ref,
+			       "a reference was taken on a page being unmapped");
+	KUNIT_EXPECT_EQ(test, xut_stats().chunks, before.chunks);
+	KUNIT_EXPECT_EQ(test, xut_check_chunks(test), 0UL);
+	xen_free_unpopulated_pages(1, &kept);
+}
+
+/*
+ * A page freed with a reference still held on it is not handed out
+ * again until the reference goes: its holder would see another domain's
+ * frame.  Nor is a free page somebody took a reference to.
+ */
+static void xut_held_page_not_reused(struct kunit *test)
+{
+	struct xen_unpop_stats before;
+	struct page *page, *again, *run[2];
+
+	cancel_delayed_work_sync(&xen_unpop_handback_work);
+	xen_unpop_hand_back();
+	before = xut_stats();
+	KUNIT_ASSERT_EQ(test, xen_alloc_unpopulated_pages(1, &page), 0);
+	KUNIT_ASSERT_TRUE(test, xen_is_unpopulated_page(page));
+	get_page(page);
+	xen_free_unpopulated_pages(1, &page);
+	KUNIT_EXPECT_EQ(test, xut_stats().pages_held, before.pages_held + 1);
+
+	/* The free page looked at first is the one freed last. */
+	if (!xen_alloc_unpopulated_pages(1, &again)) {
+		KUNIT_EXPECT_PTR_NE(test, again, page);
+		xen_free_unpopulated_pages(1, &again);
+	} else {
+		KUNIT_FAIL(test, "no page to allocate");
+	}
+
+	/* Released once the reference goes (its chunk may go then too). */
+	put_page(page);
+	KUNIT_EXPECT_EQ(test, page_ref_count(page), XEN_UNPOP_IDLE_REFCOUNT);
+	xen_unpop_hand_back();
+	KUNIT_EXPECT_EQ(test, xut_stats().pages_held, before.pages_held);
+
+	/*
+	 * A reference taken on a free page, the one freed last: passed
+	 * over, and held.
+	 */
+	KUNIT_ASSERT_EQ(test, xen_alloc_unpopulated_contiguous_pages(2, run), 0);
+	xen_free_unpopulated_contiguous_pages(2, run);
+	KUNIT_ASSERT_TRUE(test, get_page_unless_zero(run[1]));
+	if (!xen_alloc_unpopulated_pages(1, &again)) {
+		KUNIT_EXPECT_PTR_NE(test, again, run[1]);
+		KUNIT_EXPECT_EQ(test, xut_stats().pages_held,
+				before.pages_held + 1);
+		xen_free_unpopulated_pages(1, &again);
+	} else {
+		KUNIT_FAIL(test, "no page to allocate");
+	}
+	put_page(run[1]);
+	xen_unpop_hand_back();
+	KUNIT_EXPECT_EQ(test, xut_stats().pages_held, before.pages_held);
+	KUNIT_EXPECT_EQ(test, xut_check_chunks(test), 0UL);
+	cancel_delayed_work_sync(&xen_unpop_handback_work);
+}
+
+/* A page held for good is looked at again less and less often, up to a limit. */
+static void xut_held_retry_backs_off(struct kunit *test)
+{
+	unsigned int i, delay;
+	struct page *page;
+
+	cancel_delayed_work_sync(&xen_unpop_handback_work);
+	xen_unpop_hand_back();
+	KUNIT_ASSERT_EQ(test, xut_stats().pages_held, 0UL);
+	KUNIT_ASSERT_EQ(test, READ_ONCE(xen_unpop_held_delay_ms),
+			(unsigned int)XEN_UNPOP_HELD_RETRY_MS);
+	KUNIT_ASSERT_EQ(test, xen_alloc_unpopulated_pages(1, &page), 0);
+	get_page(page);
+	xen_free_unpopulated_pages(1, &page);
+	KUNIT_EXPECT_TRUE(test, delayed_work_pending(&xen_unpop_handback_work));
+
+	/* The case runs hand-back itself, the work never in between. */
+	delay = XEN_UNPOP_HELD_RETRY_MS;
+	for (i = 0; i < 10; i++) {
+		cancel_delayed_work_sync(&xen_unpop_handback_work);
+		xen_unpop_hand_back();
+		delay = min_t(unsigned int, 2 * delay,
+			      XEN_UNPOP_HELD_RETRY_MAX_MS);
+		KUNIT_EXPECT_EQ(test, READ_ONCE(xen_unpop_held_delay_ms), delay);
+		KUNIT_EXPECT_TRUE(test,
+				  delayed_work_pending(&xen_unpop_handback_work));
+	}
+	KUNIT_EXPECT_EQ(test, delay, (unsigned int)XEN_UNPOP_HELD_RETRY_MAX_MS);
+
+	put_page(page);
+	xen_unpop_hand_back();
+	KUNIT_EXPECT_EQ(test, xut_stats().pages_held, 0UL);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(xen_unpop_held_delay_ms),
+			(unsigned int)XEN_UNPOP_HELD_RETRY_MS);
+	cancel_delayed_work_sync(&xen_unpop_handback_work);
+}
+
+/*
+ * Until the PCI host bridges have claimed their windows, the pool adds
+ * no chunk on iomem_resource (where one could land in a window yet to
+ * come); a Xen resource holds only space Xen vouches for.
+ */
+static void xut_early_growth_rule(struct kunit *test)
+{
+	struct resource xen_res = DEFINE_RES_MEM(0x40000000ULL, SZ_1G);
+	struct resource *iomem = &iomem_resource;
+	struct page **pages;
+	struct range limit;
+	unsigned int nr;
+	int ret;
+
+	KUNIT_EXPECT_FALSE(test, xen_unpop_may_grow_on(iomem, true, false));
+	KUNIT_EXPECT_TRUE(test, xen_unpop_may_grow_on(iomem, true, true));
+	/* A guest other than the initial domain has no host bridge. */
+	KUNIT_EXPECT_TRUE(test, xen_unpop_may_grow_on(iomem, false, false));
+	KUNIT_EXPECT_TRUE(test, xen_unpop_may_grow_on(&xen_res, true, false));
+	KUNIT_EXPECT_TRUE(test, xen_unpop_may_grow_on(&xen_res, false, true));
+	KUNIT_EXPECT_TRUE(test, READ_ONCE(xen_unpop_iomem_settled));
+
+	if (target_resource != &iomem_resource || !xen_initial_domain())
+		kunit_skip(test, "the space is a Xen resource, or no host bridge");
+	/*
+	 * As it was before the windows were known (for the pool as a whole,
+	 * for the short while this takes at boot): no growth at all.
+	 */
+	nr = xut_stats().pages_free + XEN_UNPOP_GRANULE_PAGES;
+	pages = kunit_kcalloc(test, nr, sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pages);
+	WRITE_ONCE(xen_unpop_iomem_settled, false);
+	mutex_lock(&xen_unpop_lock);
+	KUNIT_EXPECT_FALSE(test, xen_unpop_space(&limit));
+	mutex_unlock(&xen_unpop_lock);
+	ret = xen_alloc_unpopulated_contiguous_pages(nr, pages);
+	WRITE_ONCE(xen_unpop_iomem_settled, true);
+	KUNIT_EXPECT_EQ(test, ret, -ENOMEM);
+	if (!ret)
+		xen_free_unpopulated_contiguous_pages(nr, pages);
+}
+
+/*
+ * A page allocated at core_initcall, as a PVH guest maps its grant table
+ * then, before the PCI host bridges claim their windows in iomem_resource
+ * (and before the balloon is set up).  Only when the suite is to run.
+ */
+static struct page *xut_early_page;
+static int xut_early_ret = -EAGAIN;
+
+static int __init xut_early_alloc(void)
+{
+	if (kunit_enabled() && xen_domain())
+		xut_early_ret = xen_alloc_unpopulated_pages(1, &xut_early_page);
+	return 0;
+}
+core_initcall(xut_early_alloc);
+
+struct xut_overlap {
+	u64 start, end;		/* a chunk */
+	unsigned int others;	/* ranges of iomem_resource that meet it */
+};
+
+/* walk_iomem_res_desc() callback: a range other than the chunk's own. */
+static int xut_note_overlap(struct resource *res, void *arg)
+{
+	struct xut_overlap *o = arg;
+
+	if (res->start <= o->end && o->start <= res->end &&
+	    (res->start != o->start || res->end != o->end))
+		o->others++;
+	return 0;
+}
+
+/*
+ * That early page lies in nothing claimed since (a PCI host bridge
+ * window takes an early chunk in as its child): on iomem_resource it is
+ * a seed page or a ballooned one, whose frame is RAM, not a chunk's.
+ */
+static void xut_early_page_clear_of_windows(struct kunit *test)
+{
+	struct xen_unpop_chunk *chunk;
+	struct xut_overlap o = {};
+
+	KUNIT_ASSERT_EQ(test, xut_early_ret, 0);
+	if (xen_unpop_page(xut_early_page)) {
+		chunk = xen_unpop_chunk_of(xut_early_page);
+		o.start = chunk->res.start;
+		o.end = chunk->res.end;
+		walk_iomem_res_desc(IORES_DESC_NONE, IORESOURCE_MEM, 0, U64_MAX,
+				    &o, xut_note_overlap);
+		kunit_info(test, "early chunk %pR: %u other ranges meet it, in %s\n",
+			   &chunk->res, o.others, chunk->res.parent == &iomem_resource ?
+			   "iomem_resource" : chunk->res.parent->name);
+		KUNIT_EXPECT_EQ(test, o.others, 0U);
+		KUNIT_EXPECT_PTR_NE(test, target_resource, &iomem_resource);
+	} else {
+		kunit_info(test, "early page at %#llx: %s\n",
+			   (u64)page_to_phys(xut_early_page),
+			   xen_unpop_seed_page(xut_early_page) ? "a seed page" :
+			   "ballooned");
+	}
+	xen_free_unpopulated_pages(1, &xut_early_page);
+	xut_early_ret = -EAGAIN;
+}
+
+/* The early page, if no case freed it (all skipped, say). */
+static void xut_suite_exit(struct kunit_suite *suite)
+{
+	if (!xut_early_ret)
+		xen_free_unpopulated_pages(1, &xut_early_page);
+	xut_early_ret = -EAGAIN;
+}
+
+/* Seed frames are noted in runs; one that fits none is refused. */
+static void xut_seed_record_rule(struct kunit *test)
+{
+	struct range runs[2] = {};
+	unsigned int nr = 0;
+
+	KUNIT_EXPECT_TRUE(test, xen_unpop_seed_record(runs, &nr, 2, 10));
+	KUNIT_EXPECT_TRUE(test, xen_unpop_seed_record(runs, &nr, 2, 11));
+	KUNIT_EXPECT_TRUE(test, xen_unpop_seed_record(runs, &nr, 2, 20));
+	KUNIT_EXPECT_TRUE(test, xen_unpop_seed_record(runs, &nr, 2, 21));
+	KUNIT_EXPECT_EQ(test, nr, 2U);
+	KUNIT_EXPECT_EQ(test, runs[0].start, 10ULL);
+	KUNIT_EXPECT_EQ(test, runs[0].end, 11ULL);
+	KUNIT_EXPECT_EQ(test, runs[1].start, 20ULL);
+	KUNIT_EXPECT_EQ(test, runs[1].end, 21ULL);
+	/* Full: only the last run may grow, and never past the top. */
+	KUNIT_EXPECT_FALSE(test, xen_unpop_seed_record(runs, &nr, 2, 12));
+	KUNIT_EXPECT_FALSE(test, xen_unpop_seed_record(runs, &nr, 2, 30));
+	KUNIT_EXPECT_EQ(test, nr, 2U);
+	KUNIT_EXPECT_EQ(test, runs[1].end, 21ULL);
+	runs[1].end = U64_MAX;
+	KUNIT_EXPECT_FALSE(test, xen_unpop_seed_record(runs, &nr, 2, 0));
+}
+
+/*
+ * Chunks on their way out are still in iomem_resource until released:
+ * they raise the placement floor no more than the pool's own chunks.
+ */
+static void xut_floor_skips_leaving(struct kunit *test)
+{
+	/* Far above any chunk: a PV p2m ends at 512 GiB, regions lower. */
+	struct resource probe = DEFINE_RES_MEM(0x7f0000000000ULL, SZ_2M);
+	struct xen_unpop_chunk *fake;
+	u64 highest = 0;
+
+	fake = kunit_kzalloc(test, sizeof(*fake), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, fake);
+	fake->res = probe;
+
+	mutex_lock(&xen_unpop_handback_lock);
+	mutex_lock(&xen_unpop_lock);
+	xen_unpop_note_end(&probe, &highest);
+	KUNIT_EXPECT_EQ(test, highest, (u64)probe.end);
+	highest = 0;
+	list_add(&fake->list, &xen_unpop_leaving);
+	xen_unpop_note_end(&probe, &highest);
+	list_del(&fake->list);
+	mutex_unlock(&xen_unpop_lock);
+	mutex_unlock(&xen_unpop_handback_lock);
+	KUNIT_EXPECT_EQ(test, highest, 0ULL);
 }
 
 /*
@@ -912,6 +1281,14 @@ static struct kunit_case xen_unpopulated_alloc_test_cases[] = {
 	KUNIT_CASE(xut_handback_returns_ram),
 	KUNIT_CASE(xut_handback_keeps_neighbours),
 	KUNIT_CASE(xut_handback_waits_for_refs),
+	KUNIT_CASE(xut_mixed_free_then_hand_back),
+	KUNIT_CASE(xut_handback_freezes_refs),
+	KUNIT_CASE(xut_held_page_not_reused),
+	KUNIT_CASE(xut_held_retry_backs_off),
+	KUNIT_CASE(xut_early_growth_rule),
+	KUNIT_CASE(xut_early_page_clear_of_windows),
+	KUNIT_CASE(xut_seed_record_rule),
+	KUNIT_CASE(xut_floor_skips_leaving),
 	KUNIT_CASE(xut_seed_pages),
 	KUNIT_CASE(xut_iomem_floor_rule),
 	KUNIT_CASE(xut_iomem_placement),
@@ -925,6 +1302,7 @@ static struct kunit_suite xen_unpopulated_alloc_test_suite = {
 	.name = "xen_unpopulated_alloc",
 	.init = xut_init,
 	.exit = xut_exit,
+	.suite_exit = xut_suite_exit,
 	.test_cases = xen_unpopulated_alloc_test_cases,
 };
 

@@ -14,11 +14,21 @@
  * cost 32 KiB of RAM; see XEN_UNPOP_GRANULE_PAGES for other page sizes)
  * and double up to a section, so a first grant map is cheap and a busy
  * pool has few chunks.  Chunks that become wholly free are handed back,
- * off the hot path, but for a reserve of one granule-sized chunk.
+ * off the hot path, but for a reserve of one granule-sized chunk; their
+ * pages' reference counts are frozen before they are unmapped, so that
+ * no new reference can be taken meanwhile.
+ *
+ * A page freed with a reference still held on it (a pin of a buffer
+ * that was mapped to user space, an skb fragment) is kept out of service
+ * until that reference goes: handing it out again would show the old
+ * holder another domain's frame.
  *
  * Without extended regions the space comes from iomem_resource, which
  * does not know what lies in its gaps; there chunks go above 4 GiB and
- * above everything it describes (see xen_unpop_iomem_floor()).
+ * above everything it describes (see xen_unpop_iomem_floor()), and in
+ * the initial domain only once the PCI host bridges have claimed their
+ * windows: until then the pool does not grow there, and requests fall
+ * back to ballooned pages, RAM frames that no window can claim.
  *
  * The architecture may also give the pool pages at boot, by freeing them
  * into it from arch_xen_unpopulated_init(): ordinary struct pages with no
@@ -87,8 +97,12 @@
  * (6.1 and 6.12 alike); users take references of their own on top.
  */
 #define XEN_UNPOP_IDLE_REFCOUNT		1
-/* Least delay before looking again at a chunk whose pages are held (ms). */
+/*
+ * Delays before looking again at held pages (ms): from the first, doubled
+ * each time some are still held, up to the last.
+ */
 #define XEN_UNPOP_HELD_RETRY_MS		1000
+#define XEN_UNPOP_HELD_RETRY_MAX_MS	64000
 /* Runs of seed pages recorded (x86 has up to 128 extra memory regions). */
 #define XEN_UNPOP_SEED_RANGES		128
 
@@ -100,8 +114,10 @@ struct xen_unpop_chunk {
 	unsigned long first_pfn;
 	unsigned int nr_pages;
 	unsigned int nr_free;
+	unsigned int nr_held;		/* pages freed with a reference held */
 	unsigned int hint;		/* where to look for a free page first */
-	unsigned long used[];		/* one bit a page */
+	unsigned long *held;		/* one bit a held page, after used[] */
+	unsigned long used[];		/* one bit a page in use or held */
 };
 
 static DEFINE_MUTEX(xen_unpop_lock);
@@ -114,9 +130,25 @@ static unsigned int xen_unpop_seed_ranges __ro_after_init;
 static bool xen_unpop_seeding __ro_after_init;
 static LIST_HEAD(xen_unpop_seeds);	/* free seed pages, by page->lru */
 
+/*
+ * Until the PCI host bridges have claimed their windows in
+ * iomem_resource, nothing says where they will lie: the pool does not
+ * grow there before (see xen_unpop_space()).
+ */
+static bool xen_unpop_iomem_settled;
+/* Until the balloon is set up, ballooned pages freed wait here. */
+static bool xen_unpop_balloon_ready;
+static LIST_HEAD(xen_unpop_early_ballooned);	/* by page->lru */
+
+/* A module parameter, read without the lock (READ_ONCE()). */
+static unsigned int handback_delay_ms = 1000;
+module_param(handback_delay_ms, uint, 0644);
+MODULE_PARM_DESC(handback_delay_ms,
+		 "Delay before wholly free chunks are handed back (ms)");
+
 /* Everything below is protected by xen_unpop_lock. */
 static unsigned int xen_unpop_growth = XEN_UNPOP_GRANULE_PAGES;
-static unsigned long xen_unpop_limit = ULONG_MAX;	/* pool size cap, tests */
+static unsigned int xen_unpop_held_delay_ms = XEN_UNPOP_HELD_RETRY_MS;
 static struct xen_unpop_stats {
 	unsigned long chunks;
 	unsigned long pages_total;
@@ -130,20 +162,82 @@ static struct xen_unpop_stats {
 	unsigned long handbacks;
 	unsigned long handback_pages;
 	unsigned long handback_held;
+	unsigned long pages_held;
 	unsigned long seed_pages;
 	unsigned long seed_pages_free;
+	unsigned long seed_pages_dropped;
 } xen_unpop_stats;
-
-static unsigned int handback_delay_ms = 1000;
-module_param(handback_delay_ms, uint, 0644);
-MODULE_PARM_DESC(handback_delay_ms,
-		 "Delay before wholly free chunks are handed back (ms)");
 
 static void xen_unpop_handback_fn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(xen_unpop_handback_work, xen_unpop_handback_fn);
+/* One hand-back at a time; it owns the chunks on xen_unpop_leaving. */
+static DEFINE_MUTEX(xen_unpop_handback_lock);
+/* Chunks being handed back: off the pool, still in the resources. */
+static LIST_HEAD(xen_unpop_leaving);
 
 /* The address of this cookie marks our dev_pagemaps. */
 static const char xen_unpop_owner[] = "xen-unpopulated";
+
+#ifdef CONFIG_XEN_UNPOPULATED_ALLOC_KUNIT_TEST
+/*
+ * Seams for the KUnit suite, compiled with it only and seen from the
+ * test's own task only: a cap on the pool's size, and steps run where a
+ * race window would open, so that a case opens it at will.
+ */
+struct xen_unpop_seams {
+	struct task_struct *task;
+	unsigned long limit;		/* pages the pool may hold, or 0 */
+	/* xen_free_unpopulated_pages(): the pool took its pages back */
+	void (*after_free)(void);
+	/* xen_unpop_hand_back(): before @chunk is unmapped */
+	void (*before_unmap)(struct xen_unpop_chunk *chunk);
+};
+
+static struct xen_unpop_seams *xen_unpop_seams;
+
+static struct xen_unpop_seams *xen_unpop_seam(void)
+{
+	struct xen_unpop_seams *seams = READ_ONCE(xen_unpop_seams);
+
+	return seams && seams->task == current ? seams : NULL;
+}
+
+static unsigned long xen_unpop_limit(void)
+{
+	struct xen_unpop_seams *seams = xen_unpop_seam();
+
+	return seams && seams->limit ? seams->limit : ULONG_MAX;
+}
+
+static void xen_unpop_seam_after_free(void)
+{
+	struct xen_unpop_seams *seams = xen_unpop_seam();
+
+	if (seams && seams->after_free)
+		seams->after_free();
+}
+
+static void xen_unpop_seam_before_unmap(struct xen_unpop_chunk *chunk)
+{
+	struct xen_unpop_seams *seams = xen_unpop_seam();
+
+	if (seams && seams->before_unmap)
+		seams->before_unmap(chunk);
+}
+#else
+static unsigned long xen_unpop_limit(void)
+{
+	return ULONG_MAX;
+}
+
+static void xen_unpop_seam_after_free(void)
+{
+}
+
+static void xen_unpop_seam_before_unmap(struct xen_unpop_chunk *chunk)
+{
+}
+#endif
 
 static bool xen_unpop_page(const struct page *page)
 {
@@ -171,29 +265,80 @@ static bool xen_unpop_seed_page(const struct page *page)
 	return false;
 }
 
-/*
- * Record a page the architecture frees into the pool while it seeds it.
- * Returns false if there is no room left to record its frame, in which
- * case the page is not the pool's.  Lock held.
+/**
+ * xen_unpop_seed_record - note a frame in a table of runs of frames
+ * @runs: the runs, in the order their frames came
+ * @nr: runs in use, updated
+ * @max: runs the table holds
+ * @pfn: the frame
+ *
+ * A frame right after the last run's end extends it; any other starts a
+ * run of its own, if there is room for one.
+ *
+ * Return: false if @pfn could not be noted, the table left as it was.
  */
-static bool xen_unpop_seed(struct page *page)
+static bool xen_unpop_seed_record(struct range *runs, unsigned int *nr,
+				  unsigned int max, u64 pfn)
 {
-	unsigned int n = xen_unpop_seed_ranges;
-	u64 pfn = page_to_pfn(page);
-	struct range *last = n ? &xen_unpop_seed_range[n - 1] : NULL;
+	struct range *last = *nr ? &runs[*nr - 1] : NULL;
 
-	if (!last || last->end + 1 != pfn) {
-		if (n == XEN_UNPOP_SEED_RANGES)
-			return false;
-		last = &xen_unpop_seed_range[n];
-		last->start = pfn;
-		xen_unpop_seed_ranges++;
+	if (last && last->end != U64_MAX && last->end + 1 == pfn) {
+		last->end = pfn;
+		return true;
 	}
-	last->end = pfn;
+	if (*nr == max)
+		return false;
+	runs[(*nr)++] = (struct range){ .start = pfn, .end = pfn };
+	return true;
+}
+
+/*
+ * Take a page the architecture frees into the pool while it seeds it.
+ * One whose frame cannot be recorded is not used at all: it has no RAM
+ * behind it, and the balloon, not set up yet, must not have it.  Lock
+ * held.
+ */
+static void xen_unpop_seed(struct page *page)
+{
+	if (!xen_unpop_seed_record(xen_unpop_seed_range, &xen_unpop_seed_ranges,
+				   XEN_UNPOP_SEED_RANGES, page_to_pfn(page))) {
+		pr_warn_once("too many runs of seed pages, the rest is not used\n");
+		xen_unpop_stats.seed_pages_dropped++;
+		return;
+	}
 	list_add_tail(&page->lru, &xen_unpop_seeds);
 	xen_unpop_stats.seed_pages++;
 	xen_unpop_stats.seed_pages_free++;
-	return true;
+}
+
+/* Is @page a ballooned page, one of neither the pool nor the seeds? */
+static bool xen_unpop_ballooned(const struct page *page)
+{
+	return !xen_unpop_page(page) && !xen_unpop_seeding &&
+	       !xen_unpop_seed_page(page);
+}
+
+/*
+ * Give ballooned pages back to the balloon, or, before it is set up,
+ * keep them until it is: balloon_init() resets the balloon's counters,
+ * which pages on its list would then contradict.
+ */
+static void xen_unpop_free_ballooned(unsigned int nr, struct page **pages)
+{
+	unsigned int i;
+
+	if (unlikely(!READ_ONCE(xen_unpop_balloon_ready))) {
+		mutex_lock(&xen_unpop_lock);
+		if (!xen_unpop_balloon_ready) {
+			for (i = 0; i < nr; i++)
+				list_add_tail(&pages[i]->lru,
+					      &xen_unpop_early_ballooned);
+			mutex_unlock(&xen_unpop_lock);
+			return;
+		}
+		mutex_unlock(&xen_unpop_lock);
+	}
+	xen_free_ballooned_pages(nr, pages);
 }
 
 /* Hand-back needs the p2m of a PV guest restored, which we do not do. */
@@ -276,28 +421,78 @@ static u64 xen_unpop_iomem_floor(u64 highest_end, u64 granule)
 	return round_up(floor, granule);
 }
 
-/* walk_iomem_res_desc() callback: the highest end that is not a chunk. */
-static int xen_unpop_note_end(struct resource *res, void *arg)
+/* Does @res lie in a chunk on @list?  Lock held. */
+static bool xen_unpop_in_chunk(const struct resource *res,
+			       const struct list_head *list)
 {
 	struct xen_unpop_chunk *chunk;
+
+	list_for_each_entry(chunk, list, list)
+		if (res->start >= chunk->res.start && res->end <= chunk->res.end)
+			return true;
+	return false;
+}
+
+/*
+ * walk_iomem_res_desc() callback: the highest end that is not a chunk,
+ * in the pool or on its way out.  Lock held.
+ */
+static int xen_unpop_note_end(struct resource *res, void *arg)
+{
 	u64 *highest = arg;
 
-	list_for_each_entry(chunk, &xen_unpop_chunks, list)
-		if (res->start >= chunk->res.start && res->end <= chunk->res.end)
-			return 0;
-	*highest = max_t(u64, *highest, res->end);
+	if (!xen_unpop_in_chunk(res, &xen_unpop_chunks) &&
+	    !xen_unpop_in_chunk(res, &xen_unpop_leaving))
+		*highest = max_t(u64, *highest, res->end);
 	return 0;
+}
+
+/**
+ * xen_unpop_may_grow_on - may the pool add chunks carved from @target?
+ * @target: the resource the space comes from
+ * @host: whether this is the initial domain, which has the host's PCI
+ *	host bridges
+ * @settled: whether those have claimed their windows
+ *
+ * A Xen resource holds only space that Xen vouches for.  In the initial
+ * domain iomem_resource learns where PCI windows lie as the host bridges
+ * are set up, so space above everything it describes before then may be
+ * a window's (a PVH dom0 maps its grant table at core_initcall).  Until
+ * then its requests are served by seed pages and ballooned pages, whose
+ * frames are RAM's.  Other guests have no host bridge to wait for.
+ *
+ * Return: true if chunks may be added now.
+ */
+static bool xen_unpop_may_grow_on(const struct resource *target, bool host,
+				  bool settled)
+{
+	return target != &iomem_resource || !host || settled;
+}
+
+/*
+ * A request that needed the pool to grow got no chunk: count it, once,
+ * unless growth was not allowed yet.  Lock held.
+ */
+static void xen_unpop_grow_failed(void)
+{
+	if (xen_unpop_may_grow_on(target_resource, xen_initial_domain(),
+				  READ_ONCE(xen_unpop_iomem_settled)))
+		xen_unpop_stats.grow_failures++;
 }
 
 /*
  * The range chunks may be carved from: the hotpluggable range, within a
- * PV p2m, and on iomem_resource above xen_unpop_iomem_floor().  Lock
- * held.  Returns false if that leaves nothing.
+ * PV p2m, and on iomem_resource above xen_unpop_iomem_floor(), once the
+ * PCI windows are known.  Lock held.  Returns false if that leaves
+ * nothing.
  */
 static bool xen_unpop_space(struct range *limit)
 {
 	u64 highest = 0;
 
+	if (!xen_unpop_may_grow_on(target_resource, xen_initial_domain(),
+				   READ_ONCE(xen_unpop_iomem_settled)))
+		return false;
 	*limit = mhp_get_pluggable_range(true);
 	limit->end = min_t(u64, limit->end, xen_unpop_max_addr());
 	if (target_resource == &iomem_resource) {
@@ -307,6 +502,9 @@ static bool xen_unpop_space(struct range *limit)
 		limit->start = max_t(u64, limit->start,
 				     xen_unpop_iomem_floor(highest,
 							   xen_unpopulated_granule()));
+		if (limit->start >= limit->end)
+			pr_warn_once("no space above %#llx, the highest end iomem describes, below %#llx\n",
+				     highest, limit->end);
 	}
 	return limit->start < limit->end;
 }
@@ -317,13 +515,16 @@ static bool xen_unpop_space(struct range *limit)
  * that tests make each of them fail in turn.
  */
 
-/* The bookkeeping of a chunk of @size pages, zeroed. */
+/* The bookkeeping of a chunk of @size pages, zeroed: two bitmaps. */
 static noinline struct xen_unpop_chunk *xen_unpop_chunk_alloc(unsigned int size)
 {
 	struct xen_unpop_chunk *chunk;
 
-	return kzalloc(struct_size(chunk, used, BITS_TO_LONGS(size)),
-		       GFP_KERNEL);
+	chunk = kzalloc(struct_size(chunk, used, 2 * BITS_TO_LONGS(size)),
+			GFP_KERNEL);
+	if (chunk)
+		chunk->held = chunk->used + BITS_TO_LONGS(size);
+	return chunk;
 }
 
 ALLOW_ERROR_INJECTION(xen_unpop_chunk_alloc, NULL);
@@ -466,25 +667,27 @@ ALLOW_ERROR_INJECTION(xen_unpop_fallback, ERRNO);
 
 /*
  * Add a chunk of at least @min_pages pages to the pool.  Tries the
- * geometric growth size first, then exactly what is needed.
+ * geometric growth size first, then exactly what is needed.  The caller
+ * counts a failure, once for its request.
  */
 static struct xen_unpop_chunk *xen_unpop_grow(unsigned int min_pages)
 {
 	unsigned int need = round_up(min_pages, XEN_UNPOP_GRANULE_PAGES);
 	unsigned int size = max(need, xen_unpop_growth);
+	unsigned long limit_pages = xen_unpop_limit();
 	struct xen_unpop_chunk *chunk;
 	struct range limit;
 
 	if (!need || need < min_pages || !xen_unpop_space(&limit))
-		goto fail;
-	if (xen_unpop_stats.pages_total + size > xen_unpop_limit)
+		return NULL;
+	if (xen_unpop_stats.pages_total + size > limit_pages)
 		size = need;
-	if (xen_unpop_stats.pages_total + size > xen_unpop_limit)
-		goto fail;
+	if (xen_unpop_stats.pages_total + size > limit_pages)
+		return NULL;
 
 	chunk = xen_unpop_chunk_alloc(size);
 	if (!chunk)
-		goto fail;
+		return NULL;
 	if (xen_unpop_reserve(chunk, &size, need, &limit))
 		goto err_free;
 
@@ -510,8 +713,6 @@ err_release:
 	release_resource(&chunk->res);
 err_free:
 	kfree(chunk);
-fail:
-	xen_unpop_stats.grow_failures++;
 	return NULL;
 }
 
@@ -529,11 +730,87 @@ static struct page *xen_unpop_take(struct xen_unpop_chunk *chunk,
 	return pfn_to_page(chunk->first_pfn + idx);
 }
 
+/* Is page @idx of @chunk referenced by anybody but the pool? */
+static bool xen_unpop_referenced(const struct xen_unpop_chunk *chunk,
+				 unsigned int idx)
+{
+	return page_ref_count(pfn_to_page(chunk->first_pfn + idx)) !=
+	       XEN_UNPOP_IDLE_REFCOUNT;
+}
+
+/*
+ * Keep page @idx of @chunk, free or just freed, out of service until its
+ * reference goes; hand-back's work looks at it again (and puts it back
+ * with xen_unpop_release_held()).  Lock held.
+ */
+static void xen_unpop_hold(struct xen_unpop_chunk *chunk, unsigned int idx,
+			   bool was_free)
+{
+	if (was_free)
+		xen_unpop_take(chunk, idx, 1);
+	__set_bit(idx, chunk->held);
+	chunk->nr_held++;
+	xen_unpop_stats.pages_held++;
+	queue_delayed_work(system_unbound_wq, &xen_unpop_handback_work,
+			   msecs_to_jiffies(xen_unpop_held_delay_ms));
+}
+
+/*
+ * A free page of @chunk that nobody references, from the hint on, or
+ * nr_pages if none is left; free pages found referenced are held.  Lock
+ * held.
+ */
+static unsigned int xen_unpop_find_page(struct xen_unpop_chunk *chunk)
+{
+	unsigned long idx = chunk->hint;
+
+	while (chunk->nr_free) {
+		/* The hint is often the page freed last: no search. */
+		if (test_bit(idx, chunk->used)) {
+			idx = find_next_zero_bit(chunk->used, chunk->nr_pages,
+						 idx);
+			if (idx >= chunk->nr_pages)
+				idx = find_first_zero_bit(chunk->used,
+							  chunk->nr_pages);
+		}
+		if (!xen_unpop_referenced(chunk, idx))
+			return idx;
+		xen_unpop_hold(chunk, idx, true);
+	}
+	return chunk->nr_pages;
+}
+
+/*
+ * The first free run of @nr pages of @chunk that nobody references, or
+ * nr_pages if there is none; free pages found referenced are held.  Lock
+ * held.
+ */
+static unsigned int xen_unpop_find_run(struct xen_unpop_chunk *chunk,
+				       unsigned int nr)
+{
+	unsigned long idx = 0, i;
+
+	while (chunk->nr_free >= nr) {
+		idx = bitmap_find_next_zero_area(chunk->used, chunk->nr_pages,
+						 idx, nr, 0);
+		if (idx >= chunk->nr_pages)
+			break;
+		for (i = idx; i < idx + nr; i++)
+			if (xen_unpop_referenced(chunk, i))
+				break;
+		if (i == idx + nr)
+			return idx;
+		xen_unpop_hold(chunk, i, true);
+		idx = i + 1;
+	}
+	return chunk->nr_pages;
+}
+
 /* Take up to @nr single pages from the pool, growing it if allowed. */
 static unsigned int xen_unpop_take_pages(unsigned int nr, struct page **pages)
 {
 	struct xen_unpop_chunk *chunk;
-	unsigned int got = 0;
+	unsigned int got = 0, idx;
 
 	/* Seed pages cost nothing: first. */
 	while (got < nr && !list_empty(&xen_unpop_seeds)) {
@@ -545,17 +822,10 @@ static unsigned int xen_unpop_take_pages(unsigned int nr, struct page **pages)
 		return got;
 
 	list_for_each_entry(chunk, &xen_unpop_chunks, list) {
-		while (got < nr && chunk->nr_free) {
-			unsigned long idx = chunk->hint;
-
-			/* The hint is often the page freed last: no search. */
-			if (test_bit(idx, chunk->used)) {
-				idx = find_next_zero_bit(chunk->used,
-							 chunk->nr_pages, idx);
-				if (idx >= chunk->nr_pages)
-					idx = find_first_zero_bit(chunk->used,
-								  chunk->nr_pages);
-			}
+		while (got < nr) {
+			idx = xen_unpop_find_page(chunk);
+			if (idx >= chunk->nr_pages)
+				break;
 			pages[got++] = xen_unpop_take(chunk, idx, 1);
 		}
 		if (got == nr)
@@ -567,8 +837,11 @@ static unsigned int xen_unpop_take_pages(unsigned int nr, struct page **pages)
 		/* Single pages need no big run: try one granule. */
 		if (!chunk && nr - got > XEN_UNPOP_GRANULE_PAGES)
 			chunk = xen_unpop_grow(XEN_UNPOP_GRANULE_PAGES);
-		if (!chunk)
+		if (!chunk) {
+			xen_unpop_grow_failed();
 			break;
+		}
+		/* A new chunk: nobody references its pages. */
 		while (got < nr && chunk->nr_free)
 			pages[got++] = xen_unpop_take(chunk,
 						      chunk->nr_pages - chunk->nr_free,
@@ -580,7 +853,8 @@ static unsigned int xen_unpop_take_pages(unsigned int nr, struct page **pages)
 /*
  * Put one page back, with xen_unpop_lock held.  The next single page is
  * looked for there first, so a page freed and allocated again costs no
- * search.  Returns true if the chunk became wholly free.
+ * search; a page still referenced is held instead.  Returns true if the
+ * chunk became wholly free.
  */
 static bool xen_unpop_put(struct page *page)
 {
@@ -588,13 +862,46 @@ static bool xen_unpop_put(struct page *page)
 	unsigned long idx = page_to_pfn(page) - chunk->first_pfn;
 
 	if (WARN_ON_ONCE(idx >= chunk->nr_pages ||
-			 !test_bit(idx, chunk->used)))
+			 !test_bit(idx, chunk->used) ||
+			 test_bit(idx, chunk->held)))
 		return false;
+	if (xen_unpop_referenced(chunk, idx)) {
+		xen_unpop_hold(chunk, idx, false);
+		return false;
+	}
 	__clear_bit(idx, chunk->used);
 	chunk->hint = idx;
 	chunk->nr_free++;
 	xen_unpop_stats.pages_free++;
 	return chunk->nr_free == chunk->nr_pages;
+}
+
+/*
+ * Put back the held pages whose references went.  Lock held.  Returns
+ * true if some page is still held.
+ */
+static bool xen_unpop_release_held(void)
+{
+	struct xen_unpop_chunk *chunk;
+	unsigned int idx;
+
+	if (!xen_unpop_stats.pages_held)
+		return false;
+	list_for_each_entry(chunk, &xen_unpop_chunks, list) {
+		if (!chunk->nr_held)
+			continue;
+		for_each_set_bit(idx, chunk->held, chunk->nr_pages) {
+			if (xen_unpop_referenced(chunk, idx))
+				continue;
+			__clear_bit(idx, chunk->held);
+			__clear_bit(idx, chunk->used);
+			chunk->nr_held--;
+			chunk->nr_free++;
+			xen_unpop_stats.pages_held--;
+			xen_unpop_stats.pages_free++;
+		}
+	}
+	return xen_unpop_stats.pages_held;
 }
 
 /*
@@ -625,47 +932,64 @@ static bool xen_unpop_handback_due(void)
 }
 
 /*
- * Does anything still hold a page of this wholly free chunk?  A reference
- * taken while a page was in use (a pin of a buffer mapped to user space,
- * an skb fragment) may outlive xen_free_unpopulated_pages(); once the
- * chunk is unmapped it would point into freed struct pages.  Lock held.
+ * Freeze the reference counts of every page of a wholly free chunk at 0,
+ * so that nothing can take a new reference (get_page_unless_zero() on a
+ * page somebody still points at) between this check and the unmapping
+ * of the chunk, struct pages and all.  No mapping may outlive a free:
+ * GUP-fast through a PTE left behind would look at freed struct pages
+ * whatever their counts.  A page somebody references is held instead,
+ * and nothing is frozen.  Lock held.  Returns true if all were frozen.
  */
-static bool xen_unpop_chunk_held(const struct xen_unpop_chunk *chunk)
+static bool xen_unpop_chunk_freeze(struct xen_unpop_chunk *chunk)
 {
 	struct page *first = pfn_to_page(chunk->first_pfn);
-	unsigned int i;
+	unsigned int i, j;
 
 	for (i = 0; i < chunk->nr_pages; i++)
-		if (page_ref_count(nth_page(first, i)) != XEN_UNPOP_IDLE_REFCOUNT)
-			return true;
+		if (!page_ref_freeze(nth_page(first, i),
+				     XEN_UNPOP_IDLE_REFCOUNT))
+			break;
+	if (i == chunk->nr_pages)
+		return true;
+	for (j = 0; j < i; j++)
+		page_ref_unfreeze(nth_page(first, j), XEN_UNPOP_IDLE_REFCOUNT);
+	xen_unpop_hold(chunk, i, true);
 	return false;
 }
 
 /*
- * Unmap and release spare chunks: wholly free ones, but for a reserve of
- * one small chunk, and but for chunks with a page still referenced, which
- * are looked at again later.  Returns the number of chunks handed back.
+ * Put back held pages whose references went, then unmap and release
+ * spare chunks: wholly free ones, but for a reserve of one small chunk.
+ * Returns the number of chunks handed back.
  */
 static unsigned int xen_unpop_hand_back(void)
 {
 	struct xen_unpop_chunk *chunk, *tmp;
-	LIST_HEAD(victims);
 	unsigned int n = 0;
-	bool held = false;
 
+	mutex_lock(&xen_unpop_handback_lock);
 	mutex_lock(&xen_unpop_lock);
+	if (xen_unpop_release_held()) {
+		/* Look again later, less often the longer they stay held. */
+		mod_delayed_work(system_unbound_wq, &xen_unpop_handback_work,
+				 msecs_to_jiffies(xen_unpop_held_delay_ms));
+		xen_unpop_held_delay_ms = min_t(unsigned int,
+						2 * xen_unpop_held_delay_ms,
+						XEN_UNPOP_HELD_RETRY_MAX_MS);
+	} else {
+		xen_unpop_held_delay_ms = XEN_UNPOP_HELD_RETRY_MS;
+	}
 	if (xen_unpop_can_hand_back()) {
 		/* Newest first: the oldest small chunk is the reserve. */
 		list_for_each_entry_safe_reverse(chunk, tmp, &xen_unpop_chunks,
 						 list) {
 			if (!xen_unpop_chunk_spare(chunk))
 				continue;
-			if (xen_unpop_chunk_held(chunk)) {
+			if (!xen_unpop_chunk_freeze(chunk)) {
 				xen_unpop_stats.handback_held++;
-				held = true;
 				continue;
 			}
-			list_move(&chunk->list, &victims);
+			list_move(&chunk->list, &xen_unpop_leaving);
 			xen_unpop_stats.chunks--;
 			xen_unpop_stats.pages_total -= chunk->nr_pages;
 			xen_unpop_stats.pages_free -= chunk->nr_pages;
@@ -677,22 +1001,20 @@ static unsigned int xen_unpop_hand_back(void)
 			n++;
 		}
 	}
-	if (held)
-		mod_delayed_work(system_unbound_wq, &xen_unpop_handback_work,
-				 msecs_to_jiffies(max_t(unsigned int,
-							handback_delay_ms,
-							XEN_UNPOP_HELD_RETRY_MS)));
 	mutex_unlock(&xen_unpop_lock);
 
-	list_for_each_entry_safe(chunk, tmp, &victims, list) {
+	list_for_each_entry_safe(chunk, tmp, &xen_unpop_leaving, list) {
+		xen_unpop_seam_before_unmap(chunk);
 		memunmap_pages(&chunk->pgmap);
 		mutex_lock(&xen_unpop_lock);
 		if (chunk->mirror.parent)
 			release_resource(&chunk->mirror);
 		release_resource(&chunk->res);
+		list_del(&chunk->list);
 		mutex_unlock(&xen_unpop_lock);
 		kfree(chunk);
 	}
+	mutex_unlock(&xen_unpop_handback_lock);
 	return n;
 }
 
@@ -701,12 +1023,16 @@ static void xen_unpop_handback_fn(struct work_struct *work)
 	xen_unpop_hand_back();
 }
 
-/* After a free that left a chunk wholly free, with xen_unpop_lock held. */
+/*
+ * After a free that left a chunk wholly free, with xen_unpop_lock held.
+ * A run already due is not put off: a steady load that empties chunks
+ * must not starve hand-back, nor the held pages it looks at.
+ */
 static void xen_unpop_maybe_hand_back(void)
 {
 	if (xen_unpop_handback_due())
-		mod_delayed_work(system_unbound_wq, &xen_unpop_handback_work,
-				 msecs_to_jiffies(handback_delay_ms));
+		queue_delayed_work(system_unbound_wq, &xen_unpop_handback_work,
+				   msecs_to_jiffies(READ_ONCE(handback_delay_ms)));
 }
 
 /**
@@ -770,47 +1096,44 @@ EXPORT_SYMBOL(xen_alloc_unpopulated_pages);
  */
 void xen_free_unpopulated_pages(unsigned int nr_pages, struct page **pages)
 {
-	unsigned int i, start, ballooned = 0, unseeded = 0, to_balloon;
+	unsigned int i, start, ballooned = 0;
 	bool emptied = false;
 
-	mutex_lock(&xen_unpop_lock);
+	/*
+	 * Ballooned pages first, in runs, in place: once the pool has its
+	 * own pages back, hand-back may unmap their chunks, struct pages and
+	 * all, so nothing looks at them after that.  (A ballooned page's
+	 * struct page is RAM's, which stays, and never becomes the pool's:
+	 * the loop below may look at it again.)
+	 */
 	for (i = 0; i < nr_pages; i++) {
+		if (!xen_unpop_ballooned(pages[i]))
+			continue;
+		start = i;
+		while (i + 1 < nr_pages && xen_unpop_ballooned(pages[i + 1]))
+			i++;
+		xen_unpop_free_ballooned(i - start + 1, pages + start);
+		ballooned += i - start + 1;
+	}
+
+	mutex_lock(&xen_unpop_lock);
+	xen_unpop_stats.fallback_pages_in_use -= ballooned;
+	for (i = 0; ballooned < nr_pages && i < nr_pages; i++) {
 		struct page *page = pages[i];
 
 		if (xen_unpop_page(page)) {
 			emptied |= xen_unpop_put(page);
 		} else if (xen_unpop_seeding) {
-			if (!xen_unpop_seed(page)) {
-				pr_warn_once("too many runs of seed pages, the rest goes to the balloon\n");
-				unseeded++;
-			}
+			xen_unpop_seed(page);
 		} else if (xen_unpop_seed_page(page)) {
 			list_add(&page->lru, &xen_unpop_seeds);
 			xen_unpop_stats.seed_pages_free++;
-		} else {
-			ballooned++;
 		}
 	}
-	xen_unpop_stats.fallback_pages_in_use -= ballooned;
 	if (emptied)
 		xen_unpop_maybe_hand_back();
 	mutex_unlock(&xen_unpop_lock);
-
-	/*
-	 * Hand runs of ballooned pages back in place, without copying; most
-	 * frees have none, and skip this.
-	 */
-	to_balloon = ballooned + unseeded;
-	for (i = 0; to_balloon && i < nr_pages; i++) {
-		if (xen_unpop_page(pages[i]) || xen_unpop_seed_page(pages[i]))
-			continue;
-		start = i;
-		while (i + 1 < nr_pages && !xen_unpop_page(pages[i + 1]) &&
-		       !xen_unpop_seed_page(pages[i + 1]))
-			i++;
-		xen_free_ballooned_pages(i - start + 1, pages + start);
-		to_balloon -= i - start + 1;
-	}
+	xen_unpop_seam_after_free();
 }
 EXPORT_SYMBOL(xen_free_unpopulated_pages);
 
@@ -832,8 +1155,7 @@ int xen_alloc_unpopulated_contiguous_pages(unsigned int nr_pages,
 					   struct page **pages)
 {
 	struct xen_unpop_chunk *chunk, *found = NULL;
-	unsigned long idx = 0;
-	unsigned int i;
+	unsigned int idx = 0, i;
 	struct page *first;
 	int ret;
 
@@ -844,20 +1166,19 @@ int xen_alloc_unpopulated_contiguous_pages(unsigned int nr_pages,
 
 	mutex_lock(&xen_unpop_lock);
 	list_for_each_entry(chunk, &xen_unpop_chunks, list) {
-		if (chunk->nr_free < nr_pages)
-			continue;
-		idx = bitmap_find_next_zero_area(chunk->used, chunk->nr_pages,
-						 0, nr_pages, 0);
+		idx = xen_unpop_find_run(chunk, nr_pages);
 		if (idx < chunk->nr_pages) {
 			found = chunk;
 			break;
 		}
 	}
 	if (!found) {
+		/* A new chunk: nobody references its pages. */
 		found = xen_unpop_grow(nr_pages);
 		idx = 0;
 	}
 	if (!found) {
+		xen_unpop_grow_failed();
 		mutex_unlock(&xen_unpop_lock);
 		return -ENOMEM;
 	}
@@ -882,6 +1203,10 @@ int xen_alloc_unpopulated_contiguous_pages(unsigned int nr_pages,
  * xen_free_unpopulated_contiguous_pages - return a contiguous run
  * @nr_pages: Number of pages, as allocated
  * @pages: pages from xen_alloc_unpopulated_contiguous_pages()
+ *
+ * If a page is not the pool's, the run cannot come from
+ * xen_alloc_unpopulated_contiguous_pages(): it is left alone, with a
+ * warning.
  */
 void xen_free_unpopulated_contiguous_pages(unsigned int nr_pages,
 					   struct page **pages)
@@ -889,6 +1214,9 @@ void xen_free_unpopulated_contiguous_pages(unsigned int nr_pages,
 	bool emptied = false;
 	unsigned int i;
 
+	for (i = 0; i < nr_pages; i++)
+		if (WARN_ON_ONCE(!xen_unpop_page(pages[i])))
+			return;
 	if (!nr_pages)
 		return;
 	mutex_lock(&xen_unpop_lock);
@@ -965,6 +1293,39 @@ static int __init unpopulated_init(void)
 }
 early_initcall(unpopulated_init);
 
+/*
+ * The balloon is set up at subsys_initcall: from now on ballooned pages
+ * go back to it, those freed before first.
+ */
+static int __init xen_unpop_balloon_init(void)
+{
+	struct page *page, *tmp;
+	LIST_HEAD(early);
+
+	mutex_lock(&xen_unpop_lock);
+	WRITE_ONCE(xen_unpop_balloon_ready, true);
+	list_splice_init(&xen_unpop_early_ballooned, &early);
+	mutex_unlock(&xen_unpop_lock);
+	list_for_each_entry_safe(page, tmp, &early, lru) {
+		list_del(&page->lru);
+		xen_free_ballooned_pages(1, &page);
+	}
+	return 0;
+}
+subsys_initcall_sync(xen_unpop_balloon_init);
+
+/*
+ * The PCI host bridges have claimed their windows in iomem_resource by
+ * now (ACPI's at subsys_initcall, the rest by fs_initcall): the pool may
+ * grow there.
+ */
+static int __init xen_unpop_iomem_settle(void)
+{
+	WRITE_ONCE(xen_unpop_iomem_settled, true);
+	return 0;
+}
+fs_initcall_sync(xen_unpop_iomem_settle);
+
 #ifdef CONFIG_DEBUG_FS
 static int xen_unpop_stats_show(struct seq_file *s, void *unused)
 {
@@ -981,8 +1342,8 @@ static int xen_unpop_stats_show(struct seq_file *s, void *unused)
 	seq_printf(s, "chunks %lu\n", st.chunks);
 	seq_printf(s, "pages_total %lu\n", st.pages_total);
 	seq_printf(s, "pages_free %lu\n", st.pages_free);
-	seq_printf(s, "pages_in_use %lu\n", st.pages_total - st.pages_free +
-		   st.seed_pages - st.seed_pages_free);
+	seq_printf(s, "pages_in_use %lu\n", st.pages_total - st.pages_free -
+		   st.pages_held + st.seed_pages - st.seed_pages_free);
 	seq_printf(s, "contiguous_runs %lu\n", st.contiguous_runs);
 	seq_printf(s, "contiguous_pages %lu\n", st.contiguous_pages);
 	seq_printf(s, "fallback_allocs %lu\n", st.fallback_allocs);
@@ -992,8 +1353,10 @@ static int xen_unpop_stats_show(struct seq_file *s, void *unused)
 	seq_printf(s, "handbacks %lu\n", st.handbacks);
 	seq_printf(s, "handback_pages %lu\n", st.handback_pages);
 	seq_printf(s, "handback_held %lu\n", st.handback_held);
+	seq_printf(s, "pages_held %lu\n", st.pages_held);
 	seq_printf(s, "seed_pages %lu\n", st.seed_pages);
 	seq_printf(s, "seed_pages_free %lu\n", st.seed_pages_free);
+	seq_printf(s, "seed_pages_dropped %lu\n", st.seed_pages_dropped);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(xen_unpop_stats);
@@ -1004,9 +1367,9 @@ static int xen_unpop_chunks_show(struct seq_file *s, void *unused)
 
 	mutex_lock(&xen_unpop_lock);
 	list_for_each_entry(chunk, &xen_unpop_chunks, list)
-		seq_printf(s, "chunk 0x%llx 0x%llx pages %u free %u\n",
+		seq_printf(s, "chunk 0x%llx 0x%llx pages %u free %u held %u\n",
 			   (u64)chunk->res.start, (u64)chunk->res.end,
-			   chunk->nr_pages, chunk->nr_free);
+			   chunk->nr_pages, chunk->nr_free, chunk->nr_held);
 	mutex_unlock(&xen_unpop_lock);
 	return 0;
 }

@@ -11,7 +11,10 @@
 #   - booted as dom0 of Xen on arm64 and as an x86_64 PV dom0, each
 #     passing the KUnit suites that exist at that point (every case the
 #     tree's test headers declare) with no oops, BUG or WARN, and, from
-#     the patch that adds them on, the kselftests.
+#     the patch that adds them on, the kselftests; the x86_64 dom0 also
+#     raises its balloon target by 64 MiB, and the balloon's counters
+#     must stay sane and the raise be met (since 6.12 x86 seeds the pool
+#     at boot with pages the balloon must never get).
 # Both initramfs images are made once from the whole series.  Before N
 # reaches the selftests patch, dom0 runs only gntdev_map_mmap, which
 # needs no part of the series: grant maps through the allocator as it
@@ -19,7 +22,7 @@
 # tree and both builds are put back to the whole series.  TAP, closing
 # with "N passed, N failed".
 #
-#   bisect.sh [FIRST [LAST]]    prefixes FIRST..LAST (all)
+#   [BASELINE=6.12] bisect.sh [FIRST [LAST]]    prefixes FIRST..LAST (all)
 
 set -uo pipefail
 
@@ -31,6 +34,7 @@ RES=$OUT/results/bisect
 . "$HERE/objdir.sh"
 conf_vars arm64 ours
 SRC=$OUT/$CONF_SRC
+RES=$RES$BL_TAG
 mkdir -p "$RES"
 
 mapfile -t dirs < <(ls -d "$REPO"/patches/[0-9]*/)
@@ -53,6 +57,7 @@ ok() {
 # boot_check ARCH BUILD_RC KERNEL INITRD WHAT [CHECK_ARGS...]: boot
 # prefix $i as dom0 under Xen for ARCH and check its console for the
 # KUnit suites and kselftests in $kunit and $tests, and CHECK_ARGS.
+# $boot_args go to xenboot.py boot, $extra to dom0's command line.
 boot_check() {
 	local arch=$1 built=$2 kernel=$3 initrd=$4 what=$5
 	shift 5
@@ -60,9 +65,11 @@ boot_check() {
 		ok 1 "patches 1..$i boot as $what (not built)"
 		return
 	fi
+	# shellcheck disable=SC2086
 	"$HERE/xenboot.py" boot --arch "$arch" --timeout "${TIMEOUT:-300}" \
-		--xen-cmdline gnttab_max_frames=512 \
-		--kernel "$kernel" --initrd "$initrd" --dom0-cmdline "$cmdline" \
+		--xen-cmdline gnttab_max_frames=512 $boot_args \
+		--kernel "$kernel" --initrd "$initrd" \
+		--dom0-cmdline "$cmdline $extra" \
 		--log "$log.$arch.log" > /dev/null 2>&1
 	"$HERE/xenboot.py" check "$log.$arch.log" --name "$name-$arch" \
 		--expect-boot "${kunit[@]}" "${tests[@]}" "$@" > "$log.$arch.tap"
@@ -115,11 +122,14 @@ for i in $(seq "$first" "$last"); do
 		dmabuf=y
 	fi
 
+	boot_args= extra=
 	boot_check arm64 $arm "$("$HERE/objdir.sh" --image arm64)" \
 		"$OUT/initrd.cpio.gz" "arm64 dom0" \
 		${dmabuf:+--kselftest gntdev_dmabuf}
+	# Room for dom0 to grow by the balloon: a maximum above its start.
+	boot_args="--dom0-mem 512M,max:1024M" extra=xu.balloon=64
 	boot_check x86_64 $x86 "$("$HERE/objdir.sh" --image x86_64)" \
-		"$OUT/initrd-x86_64.cpio.gz" "x86_64 PV dom0" \
+		"$OUT/initrd-x86_64.cpio.gz" "x86_64 PV dom0" --balloon 64 \
 		${dmabuf:+--kselftest-skip "gntdev_dmabuf:cannot export dma-bufs"}
 done
 

@@ -13,7 +13,9 @@
 #   boot-x86_64-6.12  our 6.12 kernel as an x86_64 PV dom0, where 6.12
 #                     seeds the pool with Xen's extra memory: both KUnit
 #                     suites (the seed case must run, not skip), the
-#                     placement checks and the kselftests
+#                     placement checks, the kselftests, and the balloon
+#                     giving 64 MiB back and taking it again with no
+#                     seed page among the pages it marks offline
 #
 # The test command itself checks the 6.12 series (checkpatch, git am,
 # patches/) and boots our 6.12 kernel on arm64.
@@ -58,11 +60,11 @@ if step build-kernel-ours-x86_64-6.12 env CONF=x86_64 "$HERE/build-kernel.sh" ou
 	"$OUT/initrd-x86_64.cpio.gz" x86_64; then
 	"$HERE/xenboot.py" boot --arch x86_64 --timeout "${TIMEOUT:-300}" \
 		--kernel "$("$HERE/objdir.sh" --image x86_64)" \
-		--initrd "$OUT/initrd-x86_64.cpio.gz" \
+		--initrd "$OUT/initrd-x86_64.cpio.gz" --dom0-cmdline xu.balloon=64 \
 		--log "$RES/boot-x86_64-6.12.log"
 	"$HERE/xenboot.py" check "$RES/boot-x86_64-6.12.log" \
-		--name boot-x86_64-6.12 --expect-iomem \
-		--kunit xen_extended_regions:25 --kunit xen_unpopulated_alloc:19 \
+		--name boot-x86_64-6.12 --expect-iomem --balloon 64 \
+		--kunit xen_extended_regions:25 --kunit xen_unpopulated_alloc:23 \
 		--kunit-ran xen_unpopulated_alloc.xut_seed_pages \
 		--kselftest gntdev_unpopulated --kselftest gntdev_map_mmap \
 		--kselftest gntdev_load \

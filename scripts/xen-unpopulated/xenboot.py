@@ -721,6 +721,36 @@ def check(args):
              "kmemleak scan after the kselftests reports nothing",
              "rc=%d\n%s" % (rc, "\n".join(leaks[:40])))
 
+    if args.balloon:
+        # dom0's balloon target lowered by args.balloon MiB, then raised
+        # to that much above where it started (xu.balloon): it gives the
+        # RAM back and takes it again, and its counters stay sane: none
+        # gone below zero, as one does when pages it never had sit on its
+        # list (seed pages freed to it) or balloon_init() reset it under
+        # them.
+        lines, rc = sec.get("balloon", ([], -1))
+        vals, part = ({}, {}, {}), 0
+        for line in lines:
+            part = {"lowered": 1, "raised": 2}.get(line, part)
+            m = re.match(r"^(target_kb|info/\w+|offline_pages|page_kb):(\d+)$", line)
+            if m:
+                vals[part][m.group(1)] = int(m.group(2))
+        cur = [v.get("info/current_kb") for v in vals]
+        t.ok(rc == 0 and None not in cur, "the balloon's counters read "
+             "before, lowered and raised", "\n".join(lines[-14:]))
+        insane = ["%s %s" % kv for d in vals for kv in d.items() if kv[1] >= 1 << 40]
+        t.ok(not insane, "the balloon's counters stay sane (none wrapped)",
+             "\n".join(insane))
+        held = [(v.get("offline_pages", -1) * v.get("page_kb", 0),
+                 v.get("info/low_kb", 0) + v.get("info/high_kb", 0)) for v in vals]
+        t.ok(all(o == b for o, b in held),
+             "the pages marked offline are the balloon's own, at each step "
+             "(offline kB, balloon kB: %s)" % ", ".join("%d %d" % h for h in held))
+        if None not in cur:
+            t.ok(cur[1] <= cur[0] - args.balloon * 1024 and cur[2] >= cur[0],
+                 "the balloon gave %d MiB back and took it again "
+                 "(%d kB, %d kB, %d kB)" % (args.balloon, cur[0], cur[1], cur[2]))
+
     if args.faults:
         # xen-unpop-faults: TAP of its own, case by case.
         lines, rc = sec.get("faults", ([], -1))
@@ -886,6 +916,9 @@ def main():
     c.add_argument("--debug", action="store_true",
                    help="a debug dom0: KASAN, lockdep and kmemleak on, "
                    "kmemleak clean after the tests")
+    c.add_argument("--balloon", type=int, default=0, metavar="MIB",
+                   help="dom0 lowered its balloon target by MIB MiB and "
+                   "raised it again (xu.balloon=MIB): counters sane")
     c.add_argument("--faults", type=int, default=0, metavar="N",
                    help="xen-unpop-faults ran N cases, all passing")
     c.add_argument("--small-region", action="store_true",

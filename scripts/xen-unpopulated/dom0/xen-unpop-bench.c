@@ -12,6 +12,9 @@
  *                                 largest power-of-two dma-buf <= MAX pages
  *                                 that exports
  *   xen-unpop-bench free-ram      free RAM once it has settled (make guests)
+ *   xen-unpop-bench offline-pages pages the kernel marks offline, as the
+ *                                 balloon marks those on its list
+ *                                 (/proc/kpageflags; make bisect)
  *
  * Free RAM is counted exactly: per-cpu vmstat deltas folded first
  * (/proc/sys/vm/stat_refresh), then the buddy allocator's free pages plus
@@ -325,6 +328,24 @@ static int largest_export(unsigned int max)
 	return 0;
 }
 
+/* Pages with KPF_OFFLINE in /proc/kpageflags, or -1. */
+static long offline_pages(void)
+{
+	uint64_t flags[4096];
+	long n = 0;
+	ssize_t got;
+	int fd = open("/proc/kpageflags", O_RDONLY);
+
+	if (fd < 0)
+		return -1;
+	while ((got = read(fd, flags, sizeof(flags))) > 0) {
+		for (size_t i = 0; i < got / sizeof(flags[0]); i++)
+			n += (flags[i] >> 23) & 1;	/* KPF_OFFLINE */
+	}
+	close(fd);
+	return got < 0 ? -1 : n;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -336,13 +357,18 @@ int main(int argc, char **argv)
 		return dmabuf(strtoul(argv[2], NULL, 0));
 	if (argc == 3 && !strcmp(argv[1], "largest-export"))
 		return largest_export(strtoul(argv[2], NULL, 0));
+	if (argc == 2 && !strcmp(argv[1], "offline-pages")) {
+		printf("bench offline_pages %ld\nbench page_kb %lu\n",
+		       offline_pages(), PAGE >> 10);
+		return 0;
+	}
 	if (argc == 2 && !strcmp(argv[1], "free-ram")) {
 		long noise, kb = unpop_settled_free_ram_kb(&noise);
 
 		printf("bench free_ram_kb %ld\nbench free_ram_noise_kb %ld\n", kb, noise);
 		return kb < 0;
 	}
-	fprintf(stderr, "usage: %s first-map N | alloc-free ROUNDS | dmabuf N | largest-export MAX | free-ram\n",
+	fprintf(stderr, "usage: %s first-map N | alloc-free ROUNDS | dmabuf N | largest-export MAX | free-ram | offline-pages\n",
 		argv[0]);
 	return 2;
 }
