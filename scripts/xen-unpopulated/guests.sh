@@ -18,7 +18,9 @@
 # does is reported beside ours, not asserted; a boot whose console stays
 # silent for $STALL seconds (a hung dom0) is stopped there.  With
 # --one KERNEL MEM DOM0_MEM XEN_CMDLINE (make guests with any of those
-# set) it runs that one boot, in $LAYOUT.  Ends with "N passed, N failed".
+# set) it runs that one boot, in $LAYOUT.  $SCENARIOS, if set, names the
+# scenarios to run (the test command runs ours only: "guests
+# guests-small").  Ends with "N passed, N failed".
 #
 # Figures (make bench): guests.py figures LOG.
 
@@ -42,19 +44,29 @@ unset CONF
 one=
 if [ "${1:-}" = --one ]; then
 	one=1
+	unset SCENARIOS
 	ONE_KERNEL=$2 ONE_MEM=$3 ONE_DOM0_MEM=$4 ONE_XEN=$5
+fi
+
+# The kernels the scenarios to run boot: the --one kernel, those of
+# $SCENARIOS (stock's names end in -stock), or both.
+kinds="ours stock"
+if [ -n "$one" ]; then
+	kinds=$ONE_KERNEL
+elif [ -n "${SCENARIOS:-}" ]; then
+	kinds=$(for s in $SCENARIOS; do
+		case $s in *-stock) echo stock ;; *) echo ours ;; esac
+	done | sort -u)
 fi
 
 # Kernels and initramfs, unless the test command built them already.
 if [ -z "${GUESTS_BUILT:-}" ]; then
-	for k in ours stock; do
-		[ -n "$one" ] && [ "$k" != "$ONE_KERNEL" ] && continue
+	for k in $kinds; do
 		step "build-kernel-$k" "$HERE/build-kernel.sh" "$k" || exit 1
 	done
 	step build-initramfs "$HERE/mkinitramfs.sh" "$OUT/initrd.cpio.gz" || exit 1
 fi
-for k in ours stock; do
-	[ -n "$one" ] && [ "$k" != "$ONE_KERNEL" ] && continue
+for k in $kinds; do
 	"$HERE/guest-initrd.sh" "$("$HERE/objdir.sh" --image arm64 "$k")" \
 		"$OUT/initrd-guests-$k.cpio.gz" > /dev/null || exit 1
 done
@@ -63,6 +75,7 @@ done
 scenario() {
 	local name=$1 kernel=$2 mem=$3 dom0_mem=$4 layout=$5 xen=$6 selftest=0
 	shift 6
+	case " ${SCENARIOS:-$name} " in *" $name "*) ;; *) return 0 ;; esac
 	case " $* " in *" --selftest "*) selftest=1 ;; esac
 	"$HERE/xenboot.py" boot --timeout "$BOOT_TIMEOUT" --stall "$STALL" \
 		--kernel "$("$HERE/objdir.sh" --image arm64 "$kernel")" \

@@ -7,6 +7,12 @@
 # about any file the series adds.  kernel-doc must not warn about our
 # functions.  Then the same for the x86_64 PV dom0 (where the allocator's
 # p2m paths are compiled) and for 32-bit arm with and without LPAE.
+#
+#   kernel-checks.sh [CONF...]
+#
+# CONF: arm64 (the objects above and kernel-doc), x86_64, arm, arm-lpae;
+# all four by default.  The test command checks arm64, make test-configs
+# the others.
 
 set -uo pipefail
 
@@ -18,8 +24,21 @@ OBJS=(drivers/xen/extended-regions.o drivers/xen/unpopulated-alloc.o arch/arm64/
 ours=$(cat "$REPO"/patches/[0-9]*/files | grep -E '^(arch|drivers|include|mm|kernel)/' |
 	xargs -n1 basename | sort -u | paste -sd'|')
 
+CONFS=("$@")
+[ ${#CONFS[@]} -gt 0 ] || CONFS=(arm64 x86_64 arm arm-lpae)
+others=()
+check_arm64=
+for conf in "${CONFS[@]}"; do
+	case $conf in
+	arm64)	check_arm64=1 ;;
+	x86_64|arm|arm-lpae)	others+=("$conf") ;;
+	*)	echo "kernel-checks: unknown configuration '$conf'" >&2; exit 2 ;;
+	esac
+done
+
 n=0
 failed=0
+[ -n "$check_arm64" ] || OBJS=()
 for o in "${OBJS[@]}"; do
 	n=$((n + 1))
 	log=$(w1_make arm64 "$o")
@@ -35,19 +54,21 @@ for o in "${OBJS[@]}"; do
 done
 # kernel-doc: no warning in our files, nor about the functions the series
 # changes in upstream files.
-n=$((n + 1))
-kdoc=$(cd "$OUT/linux-ours" &&
-	perl scripts/kernel-doc -none drivers/xen/extended-regions.c \
-		drivers/xen/unpopulated-alloc.c arch/arm/xen/extended-regions.c \
-		include/xen/extended-regions.h 2>&1;
-	perl scripts/kernel-doc -none drivers/xen/grant-table.c 2>&1 |
-		grep "gnttab_dma_")
-if [ -z "$kdoc" ]; then
-	echo "ok $n - kernel-doc: no warnings on our functions"
-else
-	failed=$((failed + 1))
-	echo "not ok $n - kernel-doc: no warnings on our functions"
-	echo "$kdoc" | sed 's/^/#   /'
+if [ -n "$check_arm64" ]; then
+	n=$((n + 1))
+	kdoc=$(cd "$OUT/linux-ours" &&
+		perl scripts/kernel-doc -none drivers/xen/extended-regions.c \
+			drivers/xen/unpopulated-alloc.c arch/arm/xen/extended-regions.c \
+			include/xen/extended-regions.h 2>&1;
+		perl scripts/kernel-doc -none drivers/xen/grant-table.c 2>&1 |
+			grep "gnttab_dma_")
+	if [ -z "$kdoc" ]; then
+		echo "ok $n - kernel-doc: no warnings on our functions"
+	else
+		failed=$((failed + 1))
+		echo "not ok $n - kernel-doc: no warnings on our functions"
+		echo "$kdoc" | sed 's/^/#   /'
+	fi
 fi
 
 # The other configurations: our objects rebuilt with W=1 and sparse where
@@ -56,7 +77,7 @@ fi
 # ballooned-page fallback, and arch/arm/xen with drivers/xen must build).
 # build-kernel.sh has built each tree already (run-tests.sh); this only
 # configures and builds what is missing.
-for conf in x86_64 arm arm-lpae; do
+for conf in "${others[@]}"; do
 	n=$((n + 1))
 	conf_vars "$conf" ours
 	log=$(CONF=$conf "$HERE/build-kernel.sh" ours 2>&1)

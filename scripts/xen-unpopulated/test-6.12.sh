@@ -1,11 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The stock 6.12 comparisons that the test command leaves out to stay
-# within its time: stock 6.12, built with our config, booted as dom0
-# under the same Xen beside our 6.12 kernel.  TAP into
-# build/results-6.12/, then "N passed, N failed".
+# The 6.12 kernels that the test command leaves out to stay within its
+# time: our 6.12 kernel booted as arm64 dom0, and stock 6.12, built with
+# our config, booted under the same Xen beside it.  TAP into
+# build/results/*-6.12-full.tap, then "N passed, N failed".
 #
+#   boot-regions-6.12 our 6.12 kernel: the boot-regions assertions, both
+#                     KUnit suites, the four kselftests
 #   boot-stock-6.12   the series' kselftests skip cleanly on stock 6.12
 #   first-map-arm64-6.12  the first one-page grant map, stock and ours
 #   dmabuf-6.12       a 4 MiB dma-buf: superpages and RAM, stock, ours
@@ -18,7 +20,7 @@
 #                     seed page among the pages it marks offline
 #
 # The test command itself checks the 6.12 series (checkpatch, git am,
-# patches/) and boots our 6.12 kernel on arm64.
+# patches/).
 
 set -uo pipefail
 
@@ -39,6 +41,17 @@ if step baseline-6.12 "$HERE/baseline.sh" &&
    step build-kernel-ours-6.12 "$HERE/build-kernel.sh" ours &&
    step build-kernel-stock-6.12 "$HERE/build-kernel.sh" stock &&
    step build-initramfs "$HERE/mkinitramfs.sh" "$OUT/initrd.cpio.gz"; then
+	"$HERE/xenboot.py" boot --timeout "${TIMEOUT:-300}" \
+		--xen-cmdline "gnttab_max_frames=512" \
+		--kernel "$("$HERE/objdir.sh" --image arm64 ours)" \
+		--log "$RES/boot-regions-6.12.log"
+	"$HERE/xenboot.py" check "$RES/boot-regions-6.12.log" \
+		--name boot-regions-6.12 --expect-regions \
+		--kunit xen_extended_regions:25 --kunit xen_unpopulated_alloc:23 \
+		--kselftest gntdev_unpopulated --kselftest gntdev_dmabuf \
+		--kselftest gntdev_map_mmap --kselftest gntdev_load \
+		> "$RES/boot-regions-6.12-full.tap"
+	tail -n 1 "$RES/boot-regions-6.12-full.tap"
 	"$HERE/xenboot.py" boot --timeout "${TIMEOUT:-300}" \
 		--xen-cmdline "gnttab_max_frames=512" \
 		--kernel "$("$HERE/objdir.sh" --image arm64 stock)" \
