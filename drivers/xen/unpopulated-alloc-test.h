@@ -447,29 +447,34 @@ static unsigned long xut_check_chunks(struct kunit *test)
 }
 
 /*
- * The start of a hand-back case: nothing spare left in the pool, a page
- * of the reserve kept in use (@kept) so that only the case's own chunks
- * are spare, and @nr pages in a chunk the pool must add for them.
- * Returns the pool's counters from before that chunk.
+ * The start of a hand-back case (skipped where there is no hand-back):
+ * nothing spare left in the pool, a page of the reserve kept in use
+ * (@kept) so that only the case's own chunks are spare, and @nr pages in
+ * a chunk the pool must add for them, returned in an array of the
+ * test's.  @before gets the pool's counters from before that chunk.
  */
-static struct xen_unpop_stats xut_new_chunk(struct kunit *test,
-					    unsigned int nr,
-					    struct page **pages,
-					    struct page **kept)
+static struct page **xut_new_chunk(struct kunit *test, unsigned int nr,
+				   struct page **kept,
+				   struct xen_unpop_stats *before)
 {
-	struct xen_unpop_stats before;
+	struct page **pages;
+
+	if (!xen_unpop_can_hand_back())
+		kunit_skip(test, "no hand-back in a PV guest");
+	pages = kunit_kcalloc(test, nr, sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pages);
 
 	cancel_delayed_work_sync(&xen_unpop_handback_work);
 	xen_unpop_hand_back();
 	KUNIT_ASSERT_EQ(test, xen_alloc_unpopulated_pages(1, kept), 0);
 	KUNIT_ASSERT_TRUE(test, xen_is_unpopulated_page(*kept));
-	before = xut_stats();
-	KUNIT_ASSERT_LT(test, before.pages_free, (unsigned long)nr);
+	*before = xut_stats();
+	KUNIT_ASSERT_LT(test, before->pages_free, (unsigned long)nr);
 
 	KUNIT_ASSERT_EQ(test, xen_alloc_unpopulated_contiguous_pages(nr, pages),
 			0);
-	KUNIT_EXPECT_GT(test, xut_stats().chunks, before.chunks);
-	return before;
+	KUNIT_EXPECT_GT(test, xut_stats().chunks, before->chunks);
+	return pages;
 }
 
 /*
@@ -484,12 +489,7 @@ static void xut_handback_keeps_neighbours(struct kunit *test)
 	struct page **pages, *kept;
 	struct xen_unpop_stats before;
 
-	if (!xen_unpop_can_hand_back())
-		kunit_skip(test, "no hand-back in a PV guest");
-	pages = kunit_kcalloc(test, nr, sizeof(*pages), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pages);
-
-	before = xut_new_chunk(test, nr, pages, &kept);
+	pages = xut_new_chunk(test, nr, &kept, &before);
 	KUNIT_EXPECT_EQ(test, xut_check_chunks(test), 0UL);
 
 	xen_free_unpopulated_contiguous_pages(nr, pages);
@@ -520,13 +520,8 @@ static void xut_handback_waits_for_refs(struct kunit *test)
 	struct xen_unpop_stats before;
 	unsigned long pfn;
 
-	if (!xen_unpop_can_hand_back())
-		kunit_skip(test, "no hand-back in a PV guest");
-	pages = kunit_kcalloc(test, nr, sizeof(*pages), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pages);
-
 	/* Bigger than the reserve: spare as soon as it is wholly free. */
-	before = xut_new_chunk(test, nr, pages, &kept);
+	pages = xut_new_chunk(test, nr, &kept, &before);
 	held = pages[nr / 2];
 	pfn = page_to_pfn(held);
 	get_page(held);
@@ -575,15 +570,10 @@ static void xut_mixed_free_then_hand_back(struct kunit *test)
 	struct page **pages, **mixed, *kept, *ram[2];
 	unsigned int i, j = 0;
 
-	if (!xen_unpop_can_hand_back())
-		kunit_skip(test, "no hand-back in a PV guest");
-	pages = kunit_kcalloc(test, nr, sizeof(*pages), GFP_KERNEL);
-	mixed = kunit_kcalloc(test, nr + 2, sizeof(*mixed), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pages);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, mixed);
-
 	/* A new chunk, wholly free again, then its pages one by one. */
-	before = xut_new_chunk(test, nr, pages, &kept);
+	pages = xut_new_chunk(test, nr, &kept, &before);
+	mixed = kunit_kcalloc(test, nr + 2, sizeof(*mixed), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, mixed);
 	xen_free_unpopulated_contiguous_pages(nr, pages);
 	cancel_delayed_work_sync(&xen_unpop_handback_work);
 	KUNIT_ASSERT_EQ(test, xen_alloc_unpopulated_pages(nr, pages), 0);
@@ -633,12 +623,7 @@ static void xut_handback_freezes_refs(struct kunit *test)
 	struct page **pages, *kept;
 	struct xen_unpop_stats before;
 
-	if (!xen_unpop_can_hand_back())
-		kunit_skip(test, "no hand-back in a PV guest");
-	pages = kunit_kcalloc(test, nr, sizeof(*pages), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pages);
-
-	before = xut_new_chunk(test, nr, pages, &kept);
+	pages = xut_new_chunk(test, nr, &kept, &before);
 	xen_free_unpopulated_contiguous_pages(nr, pages);
 	cancel_delayed_work_sync(&xen_unpop_handback_work);
 	xut_seam_late_ref = true;
