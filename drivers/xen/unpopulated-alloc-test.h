@@ -21,6 +21,13 @@
 #include <linux/vmstat.h>
 #include <xen/extended-regions.h>
 
+/* No hand-back and no retry of held pages pending or running. */
+static void xut_cancel_work(void)
+{
+	cancel_delayed_work_sync(&xen_unpop_handback_work);
+	cancel_delayed_work_sync(&xen_unpop_held_work);
+}
+
 static struct xen_unpop_stats xut_stats(void)
 {
 	struct xen_unpop_stats st;
@@ -358,7 +365,7 @@ static void xut_handback_returns_ram(struct kunit *test)
 	/* Let boot-time work (such as freeing the initrd) finish first. */
 	wait_for_initramfs();
 	async_synchronize_full();
-	cancel_delayed_work_sync(&xen_unpop_handback_work);
+	xut_cancel_work();
 	xen_unpop_hand_back();
 	before = xut_stats();
 	ram_before = xut_settled_free_ram_pages();
@@ -464,7 +471,7 @@ static struct page **xut_new_chunk(struct kunit *test, unsigned int nr,
 	pages = kunit_kcalloc(test, nr, sizeof(*pages), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pages);
 
-	cancel_delayed_work_sync(&xen_unpop_handback_work);
+	xut_cancel_work();
 	xen_unpop_hand_back();
 	KUNIT_ASSERT_EQ(test, xen_alloc_unpopulated_pages(1, kept), 0);
 	KUNIT_ASSERT_TRUE(test, xen_is_unpopulated_page(*kept));
@@ -535,7 +542,8 @@ static void xut_handback_waits_for_refs(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, xen_unpop_page(held));
 	KUNIT_EXPECT_EQ(test, page_ref_count(held), XEN_UNPOP_IDLE_REFCOUNT + 1);
 	/* The retry was armed; it must not race with the checks below. */
-	KUNIT_EXPECT_TRUE(test, cancel_delayed_work_sync(&xen_unpop_handback_work));
+	KUNIT_EXPECT_TRUE(test, cancel_delayed_work_sync(&xen_unpop_held_work));
+	xut_cancel_work();
 
 	put_page(held);
 	KUNIT_EXPECT_GE(test, xen_unpop_hand_back(), 1U);
@@ -575,7 +583,7 @@ static void xut_mixed_free_then_hand_back(struct kunit *test)
 	mixed = kunit_kcalloc(test, nr + 2, sizeof(*mixed), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, mixed);
 	xen_free_unpopulated_contiguous_pages(nr, pages);
-	cancel_delayed_work_sync(&xen_unpop_handback_work);
+	xut_cancel_work();
 	KUNIT_ASSERT_EQ(test, xen_alloc_unpopulated_pages(nr, pages), 0);
 	KUNIT_ASSERT_EQ(test, xen_unpop_fallback(2, ram), 0);
 	during = xut_stats();
@@ -625,7 +633,7 @@ static void xut_handback_freezes_refs(struct kunit *test)
 
 	pages = xut_new_chunk(test, nr, &kept, &before);
 	xen_free_unpopulated_contiguous_pages(nr, pages);
-	cancel_delayed_work_sync(&xen_unpop_handback_work);
+	xut_cancel_work();
 	xut_seam_late_ref = true;
 	xut_seams.before_unmap = xut_take_late_ref;
 	KUNIT_EXPECT_GE(test, xen_unpop_hand_back(), 1U);
@@ -647,7 +655,7 @@ static void xut_held_page_not_reused(struct kunit *test)
 	struct xen_unpop_stats before;
 	struct page *page, *again, *run[2];
 
-	cancel_delayed_work_sync(&xen_unpop_handback_work);
+	xut_cancel_work();
 	xen_unpop_hand_back();
 	before = xut_stats();
 	KUNIT_ASSERT_EQ(test, xen_alloc_unpopulated_pages(1, &page), 0);
@@ -689,7 +697,7 @@ static void xut_held_page_not_reused(struct kunit *test)
 	xen_unpop_hand_back();
 	KUNIT_EXPECT_EQ(test, xut_stats().pages_held, before.pages_held);
 	KUNIT_EXPECT_EQ(test, xut_check_chunks(test), 0UL);
-	cancel_delayed_work_sync(&xen_unpop_handback_work);
+	xut_cancel_work();
 }
 
 /* A page held for good is looked at again less and less often, up to a limit. */
@@ -698,7 +706,7 @@ static void xut_held_retry_backs_off(struct kunit *test)
 	unsigned int i, delay;
 	struct page *page;
 
-	cancel_delayed_work_sync(&xen_unpop_handback_work);
+	xut_cancel_work();
 	xen_unpop_hand_back();
 	KUNIT_ASSERT_EQ(test, xut_stats().pages_held, 0UL);
 	KUNIT_ASSERT_EQ(test, READ_ONCE(xen_unpop_held_delay_ms),
@@ -706,18 +714,18 @@ static void xut_held_retry_backs_off(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, xen_alloc_unpopulated_pages(1, &page), 0);
 	get_page(page);
 	xen_free_unpopulated_pages(1, &page);
-	KUNIT_EXPECT_TRUE(test, delayed_work_pending(&xen_unpop_handback_work));
+	KUNIT_EXPECT_TRUE(test, delayed_work_pending(&xen_unpop_held_work));
 
 	/* The case runs hand-back itself, the work never in between. */
 	delay = XEN_UNPOP_HELD_RETRY_MS;
 	for (i = 0; i < 10; i++) {
-		cancel_delayed_work_sync(&xen_unpop_handback_work);
+		xut_cancel_work();
 		xen_unpop_hand_back();
 		delay = min_t(unsigned int, 2 * delay,
 			      XEN_UNPOP_HELD_RETRY_MAX_MS);
 		KUNIT_EXPECT_EQ(test, READ_ONCE(xen_unpop_held_delay_ms), delay);
 		KUNIT_EXPECT_TRUE(test,
-				  delayed_work_pending(&xen_unpop_handback_work));
+				  delayed_work_pending(&xen_unpop_held_work));
 	}
 	KUNIT_EXPECT_EQ(test, delay, (unsigned int)XEN_UNPOP_HELD_RETRY_MAX_MS);
 
@@ -726,7 +734,53 @@ static void xut_held_retry_backs_off(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, xut_stats().pages_held, 0UL);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(xen_unpop_held_delay_ms),
 			(unsigned int)XEN_UNPOP_HELD_RETRY_MS);
-	cancel_delayed_work_sync(&xen_unpop_handback_work);
+	xut_cancel_work();
+}
+
+/*
+ * A page held for good backs its own retries off, but must not put off
+ * the hand-back of a chunk that becomes wholly free meanwhile: that goes
+ * handback_delay_ms after the free, as it would with nothing held.
+ */
+static void xut_held_does_not_put_off_handback(struct kunit *test)
+{
+	const unsigned int nr = 2 * XEN_UNPOP_GRANULE_PAGES;
+	unsigned int delay_ms = READ_ONCE(handback_delay_ms);
+	struct page **pages, *kept;
+	struct xen_unpop_stats before;
+	unsigned long due, latest;
+	bool on_time;
+	int i;
+
+	/* Bigger than the reserve: spare as soon as it is wholly free. */
+	pages = xut_new_chunk(test, nr, &kept, &before);
+	get_page(kept);
+	xen_free_unpopulated_pages(1, &kept);
+	KUNIT_ASSERT_EQ(test, xut_stats().pages_held, before.pages_held + 1);
+	for (i = 0; i < 4; i++) {
+		xut_cancel_work();
+		xen_unpop_hand_back();
+	}
+	KUNIT_ASSERT_GT(test, READ_ONCE(xen_unpop_held_delay_ms), 1000U);
+
+	WRITE_ONCE(handback_delay_ms, 1000);
+	xen_free_unpopulated_contiguous_pages(nr, pages);
+	latest = jiffies + msecs_to_jiffies(1000);
+	due = READ_ONCE(xen_unpop_handback_work.timer.expires);
+	on_time = time_before_eq(due, latest);
+	KUNIT_EXPECT_TRUE(test, delayed_work_pending(&xen_unpop_handback_work));
+	KUNIT_EXPECT_TRUE_MSG(test, on_time, "hand-back put off by %u ms",
+			      jiffies_to_msecs(due - latest));
+	WRITE_ONCE(handback_delay_ms, delay_ms);
+
+	xut_cancel_work();
+	KUNIT_EXPECT_GE(test, xen_unpop_hand_back(), 1U);
+	put_page(kept);
+	xen_unpop_hand_back();
+	KUNIT_EXPECT_EQ(test, xut_stats().pages_held, before.pages_held);
+	KUNIT_EXPECT_EQ(test, xut_stats().chunks, before.chunks);
+	KUNIT_EXPECT_EQ(test, xut_check_chunks(test), 0UL);
+	xut_cancel_work();
 }
 
 /*
@@ -1270,6 +1324,7 @@ static struct kunit_case xen_unpopulated_alloc_test_cases[] = {
 	KUNIT_CASE(xut_handback_freezes_refs),
 	KUNIT_CASE(xut_held_page_not_reused),
 	KUNIT_CASE(xut_held_retry_backs_off),
+	KUNIT_CASE(xut_held_does_not_put_off_handback),
 	KUNIT_CASE(xut_early_growth_rule),
 	KUNIT_CASE(xut_early_page_clear_of_windows),
 	KUNIT_CASE(xut_seed_record_rule),

@@ -169,7 +169,14 @@ static struct xen_unpop_stats {
 } xen_unpop_stats;
 
 static void xen_unpop_handback_fn(struct work_struct *work);
+/*
+ * Two works run hand-back: one queued when a free leaves a chunk spare,
+ * handback_delay_ms later, and one that looks at held pages again, with
+ * a delay that grows while they stay held.  Apart, so that a page held
+ * for good does not put off the hand-back of chunks freed meanwhile.
+ */
 static DECLARE_DELAYED_WORK(xen_unpop_handback_work, xen_unpop_handback_fn);
+static DECLARE_DELAYED_WORK(xen_unpop_held_work, xen_unpop_handback_fn);
 /* One hand-back at a time; it owns the chunks on xen_unpop_leaving. */
 static DEFINE_MUTEX(xen_unpop_handback_lock);
 /* Chunks being handed back: off the pool, still in the resources. */
@@ -459,7 +466,10 @@ static int xen_unpop_note_end(struct resource *res, void *arg)
  * are set up, so space above everything it describes before then may be
  * a window's (a PVH dom0 maps its grant table at core_initcall).  Until
  * then its requests are served by seed pages and ballooned pages, whose
- * frames are RAM's.  Other guests have no host bridge to wait for.
+ * frames are RAM's.  Other guests do not wait: a PVH domU has no host
+ * bridge, an HVM guest maps its grant table through the platform PCI
+ * device, not this pool, and a PV driver domain's pcifront bus appears
+ * only when xenbus connects, long after anything could wait for it.
  *
  * Return: true if chunks may be added now.
  */
@@ -612,6 +622,12 @@ static noinline int xen_unpop_reserve(struct xen_unpop_chunk *chunk,
 	if (ret || target_resource == &iomem_resource)
 		return ret;
 
+	/*
+	 * xen_unpop_align() found the space free in iomem_resource as well,
+	 * but resource_lock was dropped since: memory hotplugged there in
+	 * between (the balloon's) makes this fail, and the request falls
+	 * back to ballooned pages as for any growth failure.
+	 */
 	chunk->mirror.name = chunk->res.name;
 	chunk->mirror.start = chunk->res.start;
 	chunk->mirror.end = chunk->res.end;
@@ -751,7 +767,7 @@ static void xen_unpop_hold(struct xen_unpop_chunk *chunk, unsigned int idx,
 	__set_bit(idx, chunk->held);
 	chunk->nr_held++;
 	xen_unpop_stats.pages_held++;
-	queue_delayed_work(system_unbound_wq, &xen_unpop_handback_work,
+	queue_delayed_work(system_unbound_wq, &xen_unpop_held_work,
 			   msecs_to_jiffies(xen_unpop_held_delay_ms));
 }
 
@@ -971,7 +987,7 @@ static unsigned int xen_unpop_hand_back(void)
 	mutex_lock(&xen_unpop_lock);
 	if (xen_unpop_release_held()) {
 		/* Look again later, less often the longer they stay held. */
-		mod_delayed_work(system_unbound_wq, &xen_unpop_handback_work,
+		mod_delayed_work(system_unbound_wq, &xen_unpop_held_work,
 				 msecs_to_jiffies(xen_unpop_held_delay_ms));
 		xen_unpop_held_delay_ms = min_t(unsigned int,
 						2 * xen_unpop_held_delay_ms,
