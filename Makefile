@@ -22,7 +22,8 @@
 #                own, under plain QEMU)
 #   make bisect  every prefix of the series built for arm64 and x86_64 and
 #                booted under Xen with the KUnit suites and kselftests it
-#                has (FIRST and LAST: prefixes FIRST..LAST)
+#                has (FIRST and LAST: prefixes FIRST..LAST; ARCHS=x86_64
+#                or ARCHS=arm64: that one only)
 #   make series  the git am-able patch series in out/series/
 #                (BASELINE=6.12: out/series-6.12/)
 #

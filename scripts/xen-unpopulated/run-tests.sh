@@ -45,6 +45,7 @@
 #   first-map-*    ours with 16 and 64 KiB pages and on x86_64
 #   kernel checks  x86_64 and 32-bit arm (with and without LPAE) builds,
 #                  W=1 and sparse on our files
+# CONFIGS="16k 64k debug x86_64 checks" (the default) names those to run.
 #
 # (every prefix of the series built for arm64 and x86_64 and booted:
 # make bisect, 36 boots, outside both)
@@ -66,6 +67,10 @@ case ${1:-} in
 esac
 # part NAME: this run includes NAME (test or configs).
 part() { [ "$PART" = all ] || [ "$PART" = "$1" ]; }
+# config NAME: --configs includes NAME ($CONFIGS, by default all of
+# 16k 64k debug x86_64 checks).
+CONFIGS=${CONFIGS:-16k 64k debug x86_64 checks}
+config() { [[ " $CONFIGS " == *" $1 "* ]]; }
 # The test command starts from an empty results directory, all but
 # install-deps.sh's list of what it fetched, printed first: the figures
 # below hold for these versions.  --configs adds its own and counts only
@@ -106,7 +111,7 @@ check() {
 	"$HERE/xenboot.py" check "$log" --name "$name" "$@" > "$RES/$name.tap"
 	tail -n 1 "$RES/$name.tap"
 }
-ALL_KUNIT=(--kunit xen_extended_regions:25 --kunit xen_unpopulated_alloc:23)
+ALL_KUNIT=(--kunit xen_extended_regions:25 --kunit xen_unpopulated_alloc:24)
 KSELFTESTS=(--kselftest gntdev_unpopulated --kselftest gntdev_dmabuf
 	--kselftest gntdev_map_mmap --kselftest gntdev_load)
 
@@ -157,7 +162,7 @@ if part test &&
 	boot "" --layout small --dom0-cmdline xu.tests=gntdev_unpopulated \
 		--log "$RES/boot-small-regions.log"
 	check "$RES/boot-small-regions.log" boot-small-regions --expect-regions \
-		--small-region --kunit xen_unpopulated_alloc:23 \
+		--small-region --kunit xen_unpopulated_alloc:24 \
 		--kselftest gntdev_unpopulated
 
 	# The layouts are the project's, not a Xen build's: Debian 13's Xen
@@ -234,6 +239,7 @@ fi
 if part configs; then
 	# 16 and 64 KiB pages: the same dom0 tests on the same initramfs.
 	for pages in 16k 64k; do
+		config "$pages" || continue
 		if step "build-kernel-ours-$pages" env CONF="arm64-$pages" \
 			"$HERE/build-kernel.sh" ours &&
 		   step build-initramfs "$HERE/mkinitramfs.sh" "$OUT/initrd.cpio.gz"; then
@@ -254,7 +260,7 @@ if part configs; then
 	# cases of xen-unpop-faults, with no report from any checker and
 	# nothing for kmemleak after them all.
 	FAULT_ROUNDS=${FAULT_ROUNDS:-150}
-	if step build-kernel-ours-debug env CONF=arm64-debug \
+	if config debug && step build-kernel-ours-debug env CONF=arm64-debug \
 		"$HERE/build-kernel.sh" ours; then
 		boot "" --kernel "$(img arm64-debug)" \
 			--dom0-cmdline "xu.faults=$FAULT_ROUNDS" \
@@ -268,7 +274,7 @@ if part configs; then
 	# dma-bufs on PV, so that kselftest must skip, saying so.  The
 	# balloon gives 64 MiB back and takes it again: the pages it marks
 	# offline are its own, none of the pool's.
-	if step build-kernel-ours-x86_64 env CONF=x86_64 "$HERE/build-kernel.sh" ours &&
+	if config x86_64 && step build-kernel-ours-x86_64 env CONF=x86_64 "$HERE/build-kernel.sh" ours &&
 	   step build-initramfs-x86_64 "$HERE/mkinitramfs.sh" \
 		"$OUT/initrd-x86_64.cpio.gz" x86_64; then
 		"$HERE/xenboot.py" boot --arch x86_64 --timeout "$BOOT_TIMEOUT" \
@@ -285,8 +291,11 @@ if part configs; then
 
 	# W=1 and sparse on our objects in the x86_64 build, and 32-bit arm
 	# with and without LPAE built (the allocator compiled out).
-	"$HERE/kernel-checks.sh" x86_64 arm arm-lpae > "$RES/kernel-checks-other.tap"
-	tail -n 1 "$RES/kernel-checks-other.tap"
+	if config checks; then
+		"$HERE/kernel-checks.sh" x86_64 arm arm-lpae \
+			> "$RES/kernel-checks-other.tap"
+		tail -n 1 "$RES/kernel-checks-other.tap"
+	fi
 fi
 
 echo "# tests took $(( $(date +%s) - t0 )) s; logs in $RES"

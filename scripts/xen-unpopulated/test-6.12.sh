@@ -47,7 +47,7 @@ if step baseline-6.12 "$HERE/baseline.sh" &&
 		--log "$RES/boot-regions-6.12.log"
 	"$HERE/xenboot.py" check "$RES/boot-regions-6.12.log" \
 		--name boot-regions-6.12 --expect-regions \
-		--kunit xen_extended_regions:25 --kunit xen_unpopulated_alloc:23 \
+		--kunit xen_extended_regions:25 --kunit xen_unpopulated_alloc:24 \
 		--kselftest gntdev_unpopulated --kselftest gntdev_dmabuf \
 		--kselftest gntdev_map_mmap --kselftest gntdev_load \
 		> "$RES/boot-regions-6.12-full.tap"
@@ -77,7 +77,7 @@ if step build-kernel-ours-x86_64-6.12 env CONF=x86_64 "$HERE/build-kernel.sh" ou
 		--log "$RES/boot-x86_64-6.12.log"
 	"$HERE/xenboot.py" check "$RES/boot-x86_64-6.12.log" \
 		--name boot-x86_64-6.12 --expect-iomem --balloon 64 \
-		--kunit xen_extended_regions:25 --kunit xen_unpopulated_alloc:23 \
+		--kunit xen_extended_regions:25 --kunit xen_unpopulated_alloc:24 \
 		--kunit-ran xen_unpopulated_alloc.xut_seed_pages \
 		--kselftest gntdev_unpopulated --kselftest gntdev_map_mmap \
 		--kselftest gntdev_load \
