@@ -254,6 +254,10 @@ if part configs; then
 		fi
 	done
 
+	# The initramfs the arm64 boots below use (built above for 16k).
+	config debug && [ ! -f "$OUT/initrd.cpio.gz" ] &&
+		step build-initramfs "$HERE/mkinitramfs.sh" "$OUT/initrd.cpio.gz"
+
 	# The debug dom0 (arm64-debug.config: KASAN, lockdep, atomic-sleep,
 	# VM, debug objects, list checks, kmemleak, fault injection): every
 	# KUnit suite and kselftest again, then the seven fault-injection

@@ -848,15 +848,22 @@ def show(args):
 def tally(args):
     passed = failed = 0
     for path in args.files:
+        results = 0
         for line in read_log(path).splitlines():
             m = TAP_RE.match(line)
             if not m or m.group(1):
                 continue
+            results += 1
             if m.group(2) == "ok":
                 passed += 1
             else:
                 failed += 1
                 print("FAILED: %s: %s" % (os.path.basename(path), line.strip()))
+        # A check that died before its first line (a boot that left no
+        # log) must not vanish from the count.
+        if not results:
+            failed += 1
+            print("FAILED: %s: no result in it" % os.path.basename(path))
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed or not passed else 0
 
