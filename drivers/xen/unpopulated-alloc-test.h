@@ -744,8 +744,8 @@ static void xut_held_retry_backs_off(struct kunit *test)
  */
 static void xut_held_does_not_put_off_handback(struct kunit *test)
 {
-	const unsigned int nr = 2 * XEN_UNPOP_GRANULE_PAGES;
-	unsigned int delay_ms = READ_ONCE(handback_delay_ms);
+	const unsigned int nr = 2 * XEN_UNPOP_GRANULE_PAGES, delay_ms = 1000;
+	unsigned int saved_delay_ms = READ_ONCE(handback_delay_ms);
 	struct page **pages, *kept;
 	struct xen_unpop_stats before;
 	unsigned long due, latest;
@@ -761,17 +761,17 @@ static void xut_held_does_not_put_off_handback(struct kunit *test)
 		xut_cancel_work();
 		xen_unpop_hand_back();
 	}
-	KUNIT_ASSERT_GT(test, READ_ONCE(xen_unpop_held_delay_ms), 1000U);
+	KUNIT_ASSERT_GT(test, READ_ONCE(xen_unpop_held_delay_ms), delay_ms);
 
-	WRITE_ONCE(handback_delay_ms, 1000);
+	WRITE_ONCE(handback_delay_ms, delay_ms);
 	xen_free_unpopulated_contiguous_pages(nr, pages);
-	latest = jiffies + msecs_to_jiffies(1000);
+	latest = jiffies + msecs_to_jiffies(delay_ms);
 	due = READ_ONCE(xen_unpop_handback_work.timer.expires);
 	on_time = time_before_eq(due, latest);
 	KUNIT_EXPECT_TRUE(test, delayed_work_pending(&xen_unpop_handback_work));
 	KUNIT_EXPECT_TRUE_MSG(test, on_time, "hand-back put off by %u ms",
 			      jiffies_to_msecs(due - latest));
-	WRITE_ONCE(handback_delay_ms, delay_ms);
+	WRITE_ONCE(handback_delay_ms, saved_delay_ms);
 
 	xut_cancel_work();
 	KUNIT_EXPECT_GE(test, xen_unpop_hand_back(), 1U);

@@ -237,12 +237,23 @@ if part test &&
 fi
 
 if part configs; then
+	# arm64_initrd: the initramfs of the arm64 boots below, made once,
+	# after the first of their kernels (its kselftests are built in that
+	# tree); its step's status.
+	initrd_rc=
+	arm64_initrd() {
+		if [ -z "$initrd_rc" ]; then
+			step build-initramfs "$HERE/mkinitramfs.sh" "$OUT/initrd.cpio.gz"
+			initrd_rc=$?
+		fi
+		return "$initrd_rc"
+	}
+
 	# 16 and 64 KiB pages: the same dom0 tests on the same initramfs.
 	for pages in 16k 64k; do
 		config "$pages" || continue
 		if step "build-kernel-ours-$pages" env CONF="arm64-$pages" \
-			"$HERE/build-kernel.sh" ours &&
-		   step build-initramfs "$HERE/mkinitramfs.sh" "$OUT/initrd.cpio.gz"; then
+			"$HERE/build-kernel.sh" ours && arm64_initrd; then
 			# cortex-a57 has no 16 KiB granule; a76 has all.
 			boot "" --kernel "$(img "arm64-$pages")" \
 				--cpu cortex-a76 --log "$RES/boot-regions-$pages.log"
@@ -254,10 +265,6 @@ if part configs; then
 		fi
 	done
 
-	# The initramfs the arm64 boots below use (built above for 16k).
-	config debug && [ ! -f "$OUT/initrd.cpio.gz" ] &&
-		step build-initramfs "$HERE/mkinitramfs.sh" "$OUT/initrd.cpio.gz"
-
 	# The debug dom0 (arm64-debug.config: KASAN, lockdep, atomic-sleep,
 	# VM, debug objects, list checks, kmemleak, fault injection): every
 	# KUnit suite and kselftest again, then the seven fault-injection
@@ -265,7 +272,7 @@ if part configs; then
 	# nothing for kmemleak after them all.
 	FAULT_ROUNDS=${FAULT_ROUNDS:-150}
 	if config debug && step build-kernel-ours-debug env CONF=arm64-debug \
-		"$HERE/build-kernel.sh" ours; then
+		"$HERE/build-kernel.sh" ours && arm64_initrd; then
 		boot "" --kernel "$(img arm64-debug)" \
 			--dom0-cmdline "xu.faults=$FAULT_ROUNDS" \
 			--timeout $((BOOT_TIMEOUT * 3)) --log "$RES/boot-debug.log"
