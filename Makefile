@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# xen-unpopulated: build, boot and test our Linux 6.1 (and 6.12) series as dom0 under
+# xen-unpopulated: build, boot and test our Linux series (mainline, 6.12, 6.1) as dom0 under
 # the real Xen hypervisor in QEMU.  See README.md.
 #
 #   make run     build and boot our dom0 under Xen, show what it found
@@ -11,6 +11,9 @@
 #                32-bit arm builds
 #   make test-6.12  our 6.12 kernel booted, stock 6.12 beside it (first
 #                map, dma-bufs), our 6.12 x86_64 PV dom0
+#   make test-mainline  the same for the mainline form (7.3)
+#   make test-6.1  stock 6.1 booted beside our 6.1 kernel (first map,
+#                dma-bufs)
 #   make test-all  make test and make test-configs in one run
 #   make bench   stock kernel and ours side by side, with ratios
 #   make guests  domUs started with xl, PV disk and network served by
@@ -25,7 +28,8 @@
 #                has (FIRST and LAST: prefixes FIRST..LAST; ARCHS=x86_64
 #                or ARCHS=arm64: that one only)
 #   make series  the git am-able patch series in out/series/
-#                (BASELINE=6.12: out/series-6.12/)
+#                (BASELINE=6.12 or mainline: out/series-X.Y/), signed
+#                by git's user.name and user.email
 #
 # Parameters (make VAR=value):
 #   KERNEL        ours | stock            kernel that "make run" boots
@@ -48,7 +52,9 @@
 #                 fault injection: scripts/xen-unpopulated/arm64-debug.config)
 #   LPAE          y to build 32-bit arm with LPAE
 #   CPU           QEMU arm64 CPU          (cortex-a57; cortex-a76 for 16k)
-#   BASELINE      6.1 | 6.12              Debian's linux-source to patch (6.1)
+#   BASELINE      6.1 | 6.12 | mainline   Debian's linux-source to patch (6.1);
+#                                         mainline: Debian 13's X.Y the
+#                                         series is written for (7.3)
 
 KERNEL       ?= ours
 XEN_CMDLINE  ?=
@@ -66,6 +72,10 @@ PAGES        ?= 4k
 DEBUG        ?=
 LPAE         ?=
 BASELINE     ?= 6.1
+# BASELINE=mainline: the mainline X.Y the series is written for (the
+# newest upstream-X.Y.diff in patches/, objdir.sh's mainline_version).
+MAINLINE := $(shell bash -c '. scripts/xen-unpopulated/objdir.sh && mainline_version')
+override BASELINE := $(if $(filter mainline,$(BASELINE)),$(MAINLINE),$(BASELINE))
 # QEMU's cortex-a57 has no 16 KiB granule; cortex-a76 has all three.
 CPU          ?= $(if $(filter 16k,$(PAGES)),cortex-a76,cortex-a57)
 
@@ -90,7 +100,7 @@ BOOT = $(S)/xenboot.py boot --arch $(BOOT_ARCH) --initrd $(INITRD) \
 	--layout $(LAYOUT) --xen-version $(XEN)
 
 .PHONY: all deps baseline kernel stock initramfs run test bench host-test \
-	series checkpatch patches clean fuzz test-6.12 test-configs test-all guests bisect kunit
+	series checkpatch patches clean fuzz test-6.12 test-mainline test-6.1 test-configs test-all guests bisect kunit
 
 all: run
 
@@ -118,14 +128,21 @@ run: $(if $(filter stock,$(KERNEL)),stock,kernel) initramfs
 	@$(S)/xenboot.py show $(RUNLOG)
 	@echo "console log: $(RUNLOG)"
 
-# BASELINE=6.12: what the 6.12 form has beyond the test command's part.
+# BASELINE=6.12 or mainline: that form's kernels (test-baseline.sh).
 test: deps
-	@$(S)/$(if $(filter 6.12,$(BASELINE)),test-6.12.sh,run-tests.sh)
+	@$(S)/$(if $(filter-out 6.1,$(BASELINE)),test-baseline.sh,run-tests.sh)
 
-# Our 6.12 kernel booted, stock 6.12 beside it: kselftests, first map,
-# dma-bufs; our 6.12 x86_64 PV dom0.
+# Our kernel of that baseline booted, stock beside it: kselftests, first
+# map, dma-bufs; our x86_64 PV dom0 of it.
 test-6.12: deps
-	@$(S)/test-6.12.sh
+	@BASELINE=6.12 $(S)/test-baseline.sh
+
+test-mainline: deps
+	@BASELINE=$(MAINLINE) $(S)/test-baseline.sh
+
+# Stock 6.1 beside our 6.1 kernel (the test command compares on mainline).
+test-6.1: deps
+	@BASELINE=6.1 $(S)/test-baseline.sh --arm64
 
 # The configurations that are a kernel build each: 16 and 64 KiB pages,
 # the debug dom0, the x86_64 PV dom0, 32-bit arm.

@@ -10,7 +10,7 @@
 #define _XEN_EXTENDED_REGIONS_TEST_H
 
 #include <kunit/test.h>
-#include <linux/random.h>
+#include <linux/prandom.h>
 #include <linux/sizes.h>
 
 #define SZ_2M_ULL	((u64)SZ_2M)

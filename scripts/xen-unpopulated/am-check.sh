@@ -18,7 +18,9 @@ TARBALL=$1
 SERIES=$(cd "$2" && pwd)
 NAME=$(basename "$TARBALL" .tar.xz)
 GIT=$OUT/pristine-$NAME
-PKG_VERSION=$(dpkg-query -W -f='${Version}' "$NAME" 2>/dev/null || stat -c %Y "$TARBALL")
+# A package install-deps.sh fetched says its version beside it.
+PKG_VERSION=$(cat "${TARBALL%/usr/src/*}/.version" 2>/dev/null ||
+	dpkg-query -W -f='${Version}' "$NAME" 2>/dev/null || stat -c %Y "$TARBALL")
 failed=0
 n=0
 
@@ -71,11 +73,15 @@ done)
 ok "$([ -z "$recreated" ]; echo $?)" "no patch adds a file the baseline has" "$recreated"
 
 # What git am produced is our repository's files, byte for byte, but
-# where this baseline's diffs change one of them (6.12 interfaces): that
-# one is as the series made it.
+# where this baseline's diffs change one of them (6.12's or mainline's
+# interfaces): that one is as the series made it.
+# shellcheck source=objdir.sh
+. "$REPO/scripts/xen-unpopulated/objdir.sh"
 BL=${NAME#linux-source-}
-changed=$(cat "$REPO"/patches/[0-9]*/upstream-"$BL".diff 2>/dev/null |
-	sed -n 's|^diff --git a/\([^ ]*\) b/.*|\1|p' | sort -u)
+changed=$(for dir in "$REPO"/patches/[0-9]*/; do
+	d=$(patch_diff "$dir" "$BL")
+	[ "${d##*/}" = upstream.diff ] || cat "$d"
+done | sed -n 's|^diff --git a/\([^ ]*\) b/.*|\1|p' | sort -u)
 differ=$(for f in $(cat "$REPO"/patches/[0-9]*/files | grep -v '^#'); do
 	ref=$REPO/$f
 	echo "$changed" | grep -qx "$f" && ref=$SERIES/git/$f

@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Unpack Debian's linux-source-$BASELINE (6.1 by default, or 6.12;
-# installed by install-deps.sh) into $OUT/linux-source-$BASELINE once,
-# and print the exact baseline version.
+# Unpack Debian's linux-source-$BASELINE (6.1 by default, 6.12, or
+# mainline's X.Y; install-deps.sh installs the first two and fetches the
+# third from Debian 13) into $OUT/linux-source-$BASELINE once, and print
+# the exact baseline version.
 
 set -euo pipefail
 
@@ -13,8 +14,8 @@ OUT=${OUT:-$REPO/build}
 # shellcheck source=objdir.sh
 . "$HERE/objdir.sh"
 baseline_vars
-TARBALL=/usr/src/$BL_PKG.tar.xz
-VERSION=$(dpkg-query -W -f='${Version}' "$BL_PKG" 2>/dev/null || true)
+TARBALL=$(baseline_tarball)
+VERSION=$(baseline_version || true)
 
 [ -f "$TARBALL" ] && [ -n "$VERSION" ] ||
 	{ echo "baseline: $TARBALL missing, run install-deps.sh" >&2; exit 1; }

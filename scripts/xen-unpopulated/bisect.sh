@@ -33,6 +33,8 @@ export OUT=${OUT:-$REPO/build}
 unset CONF
 RES=$OUT/results/bisect
 . "$HERE/objdir.sh"
+# The series the harness builds is signed by its test identity.
+export SERIES_IDENTITY=${SERIES_IDENTITY:-$TEST_IDENTITY}
 conf_vars arm64 ours
 SRC=$OUT/$CONF_SRC
 RES=$RES$BL_TAG

@@ -28,6 +28,8 @@ shift
 
 # shellcheck source=objdir.sh
 . "$HERE/objdir.sh"
+# The series the harness builds is signed by its test identity.
+export SERIES_IDENTITY=${SERIES_IDENTITY:-$TEST_IDENTITY}
 baseline_vars
 "$HERE/baseline.sh" >/dev/null
 BASE=$OUT/$BL_PKG
@@ -110,4 +112,4 @@ done < "$OBJ/fragment.config"
 [ $bad -eq 0 ] || exit 1
 
 "${MK[@]}" $CONF_TARGETS
-echo "build-kernel: ${LABEL:-$KIND} ${CONF:-arm64} $(cat "$OBJ/include/config/kernel.release") from $BL_PKG $(dpkg-query -W -f='${Version}' "$BL_PKG") -> $OBJ/${CONF_IMAGE:-$CONF_TARGETS}"
+echo "build-kernel: ${LABEL:-$KIND} ${CONF:-arm64} $(cat "$OBJ/include/config/kernel.release") from $BL_PKG $(baseline_version) -> $OBJ/${CONF_IMAGE:-$CONF_TARGETS}"

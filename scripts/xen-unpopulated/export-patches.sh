@@ -8,7 +8,8 @@
 #   export-patches.sh SERIES_GIT [PATCHES_DIR]
 #
 # For each commit of baseline..series, in order, patches/NN-name/ gets:
-#   message        the commit message
+#   message        the commit message, without the Signed-off-by lines
+#                  (series.sh adds the identity of whoever makes it)
 #   files          kept as it is (which of our files the patch owns)
 #   upstream.diff  the commit's diff to every other file
 # and each of our files is copied from the series' last commit to its
@@ -19,11 +20,13 @@
 # PATCHES_DIR only that directory is written (our files are left alone):
 # the staleness check uses it.
 #
-# A series made on another baseline (make series BASELINE=6.12) writes
-# only upstream-6.12.diff: what the commit changes after the patch's own
-# files were copied from the repository, our files included, so an edit
-# to one of our files there is a 6.12-only change.  Where 6.1's
-# upstream.diff does exactly that already, there is no upstream-6.12.diff.
+# A series made on another baseline (make series BASELINE=6.12 or
+# BASELINE=mainline) writes only upstream-X.Y.diff: what the commit
+# changes after the patch's own files were copied from the repository,
+# our files included, so an edit to one of our files there is an
+# X.Y-only change.  Where the diff of the nearest older baseline
+# (objdir.sh's patch_diff) does exactly that already, there is no
+# upstream-X.Y.diff.
 
 set -euo pipefail
 
@@ -31,8 +34,17 @@ REPO=$(cd "$(dirname "$0")/../.." && pwd)
 GIT=$(cd "$1" && pwd)
 DEST=${2:-$REPO/patches}
 
+# shellcheck source=objdir.sh
+. "$REPO/scripts/xen-unpopulated/objdir.sh"
+
 g() {
 	git -C "$GIT" -c core.quotepath=false "$@"
+}
+
+# unsigned: a commit message without its Signed-off-by lines and the
+# blank lines they leave at the end
+unsigned() {
+	grep -v '^Signed-off-by: ' | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}'
 }
 
 mapfile -t dirs < <(ls -d "$REPO"/patches/[0-9]*/)
@@ -67,8 +79,9 @@ if [ "$BL" != 6.1 ]; then
 		done
 		from=$(GIT_INDEX_FILE=$idx g write-tree)
 		same=y
-		[ ! -s "$dir/upstream.diff" ] ||
-			GIT_INDEX_FILE=$idx g apply --cached "$dir/upstream.diff" 2>/dev/null ||
+		older=$(patch_diff "$dir" "$BL" below)
+		[ ! -s "$older" ] ||
+			GIT_INDEX_FILE=$idx g apply --cached "$older" 2>/dev/null ||
 			same=n
 		[ "$(GIT_INDEX_FILE=$idx g write-tree)" = "$(g rev-parse "$c^{tree}")" ] ||
 			same=n
@@ -78,7 +91,7 @@ if [ "$BL" != 6.1 ]; then
 			g diff --no-color --no-ext-diff --full-index --no-renames \
 				"$from" "$c" > "$out/upstream-$BL.diff"
 		fi
-		if ! g log -1 --format=%B "$c" | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' |
+		if ! g log -1 --format=%B "$c" | unsigned |
 		     cmp -s - "$dir/message"; then
 			echo "export-patches: $(basename "$dir"): the message differs from patches/; messages are shared, edit them in a 6.1 series" >&2
 			exit 1
@@ -95,7 +108,7 @@ for i in "${!commits[@]}"; do
 	out=$DEST/$name
 	mkdir -p "$out"
 	[ "$DEST" = "$REPO/patches" ] || cp "${dirs[$i]}/files" "$out/files"
-	g log -1 --format=%B "$c" | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' > "$out/message"
+	g log -1 --format=%B "$c" | unsigned > "$out/message"
 	mapfile -t own < <(grep -v '^#' "${dirs[$i]}/files" || true)
 	excl=()
 	for f in "${own[@]}"; do

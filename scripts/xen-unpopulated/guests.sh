@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make guests: real domUs started by Xen 4.17's own toolstack in dom0,
+# make guests: real domUs started by Xen's own toolstack in dom0 (4.17;
+# XEN=4.20: Debian 13's hypervisor and toolstack, names ending -xen4.20),
 # their PV disks and networks served by dom0's blkback and netback, on
 # our kernel and on the stock one, in three layouts:
 #
@@ -72,11 +73,15 @@ for k in $kinds; do
 done
 
 # scenario NAME KERNEL MEM DOM0_MEM LAYOUT XEN_OPTIONS CHECK_ARGS...
+ran=()	# the TAP files of this run
 scenario() {
 	local name=$1 kernel=$2 mem=$3 dom0_mem=$4 layout=$5 xen=$6 selftest=0
 	shift 6
 	case " ${SCENARIOS:-$name} " in *" $name "*) ;; *) return 0 ;; esac
 	case " $* " in *" --selftest "*) selftest=1 ;; esac
+	# Under Xen 4.20 (XEN=4.20) every name ends in -xen4.20.
+	[ "${XEN:-4.17}" = 4.17 ] || name=$name-xen$XEN
+	ran+=("$RES/$name.tap")
 	"$HERE/xenboot.py" boot --timeout "$BOOT_TIMEOUT" --stall "$STALL" \
 		--kernel "$("$HERE/objdir.sh" --image arm64 "$kernel")" \
 		--initrd "$OUT/initrd-guests-$kernel.cpio.gz" \
@@ -97,7 +102,7 @@ if [ -n "$one" ]; then
 	[ "$ONE_KERNEL" = ours ] && [ ${#args[@]} -eq 0 ] && args+=(--selftest)
 	scenario "guests-one-$ONE_KERNEL" "$ONE_KERNEL" "$ONE_MEM" \
 		"$ONE_DOM0_MEM" "${LAYOUT:-regions}" "$ONE_XEN" "${args[@]}"
-	"$HERE/xenboot.py" tally "$RES/guests-one-$ONE_KERNEL.tap"
+	"$HERE/xenboot.py" tally "${ran[@]}"
 	exit
 fi
 
@@ -109,4 +114,4 @@ scenario guests-no-regions-stock stock 2048 512M regions ext_regions=no \
 scenario guests-small ours 2048 512M small ""
 scenario guests-small-stock stock 2048 512M small "" --stock
 [ -n "${GUESTS_BUILT:-}" ] ||
-	"$HERE/xenboot.py" tally "$RES"/guests*.tap
+	"$HERE/xenboot.py" tally "${ran[@]}"

@@ -43,8 +43,22 @@ TOOLS_PKGS="xen-utils-4.17 xen-utils-common xenstore-utils libc6 libgcc-s1
 	libncurses6 libtinfo6 libxencall1 libxenevtchn1 libxenforeignmemory1
 	libxengnttab1 libxenmisc4.17 libxenstore4 libxentoollog1 libxenhypfs1
 	libxendevicemodel1 libxentoolcore1 libyajl2 libfdt1 libuuid1 zlib1g"
-# Debian 13's Xen 4.20 for arm64 (XEN=4.20), under $OUT/sysroot-4.20.
+# Debian 13's Xen 4.20 for arm64 (XEN=4.20), under $OUT/sysroot-4.20,
+# and its arm64 toolstack with Debian 13's libraries, under
+# $OUT/sysroot-tools-4.20 (make guests XEN=4.20).
 TRIXIE_XEN_PKGS="xen-hypervisor-4.20-arm64:arm64"
+TRIXIE_TOOLS_PKGS="xen-utils-4.20 xen-utils-common xenstore-utils libc6
+	libgcc-s1 libncurses6 libtinfo6 libxencall1 libxenevtchn1
+	libxenforeignmemory1 libxengnttab1 libxenmisc4.20 libxenstore4
+	libxentoollog1 libxenhypfs1 libxendevicemodel1 libxentoolcore1
+	libyajl2 libfdt1 libuuid1 zlib1g libext2fs2t64 libcom-err2"
+# The mainline baseline the series is written for (objdir.sh's
+# mainline_version, the newest upstream-X.Y.diff in patches/): Debian
+# 13's linux-source-X.Y, from trixie-backports, under
+# $OUT/linux-source-X.Y.deb (baseline.sh unpacks its tarball).
+# shellcheck source=objdir.sh
+. "$(dirname "$0")/objdir.sh"
+MAINLINE=$(mainline_version)
 
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
@@ -142,6 +156,19 @@ unpack "$OUT/sysroot-x86" -- $X86_PKGS
 # shellcheck disable=SC2046
 unpack "$OUT/sysroot-tools" -- $(printf '%s:arm64 ' $TOOLS_PKGS)
 unpack "$OUT/sysroot-4.20" "${TRIXIE_APT[@]}" -- $TRIXIE_XEN_PKGS
+# shellcheck disable=SC2046
+unpack "$OUT/sysroot-tools-4.20" "${TRIXIE_APT[@]}" -- \
+	$(printf '%s:arm64 ' $TRIXIE_TOOLS_PKGS)
+if [ -n "$MAINLINE" ]; then
+	unpack "$OUT/linux-source-$MAINLINE.deb" "${TRIXIE_APT[@]}" -- \
+		"linux-source-$MAINLINE"
+	awk '{ print $2 }' "$OUT/linux-source-$MAINLINE.deb/.versions" \
+		> "$OUT/linux-source-$MAINLINE.deb/.version"
+fi
+# The newest linux-source-X.Y Debian 13 serves: when it is newer than
+# the series' mainline, the series wants rebasing (versions.txt says so).
+newest=$(apt-cache "${TRIXIE_APT[@]}" pkgnames linux-source- 2>/dev/null |
+	sed -n 's/^linux-source-\([0-9]*\.[0-9]*\)$/\1/p' | sort -V | tail -n 1)
 # QEMU loads Xen for amd64 as a multiboot image, which must not be gzipped.
 [ -f "$OUT/sysroot-x86/boot/xen-4.17-amd64" ] ||
 	gunzip -k "$OUT"/sysroot-x86/boot/xen-4.17-amd64.gz
@@ -149,13 +176,17 @@ unpack "$OUT/sysroot-4.20" "${TRIXIE_APT[@]}" -- $TRIXIE_XEN_PKGS
 for f in "$OUT/sysroot/boot/xen-4.17-arm64" "$OUT/sysroot/bin/busybox" \
 	 "$OUT/sysroot-x86/boot/xen-4.17-amd64" "$OUT/sysroot-x86/bin/busybox" \
 	 "$OUT/sysroot-tools/usr/lib/xen-4.17/bin/xl" \
-	 "$OUT/sysroot-4.20/boot/xen-4.20-arm64"; do
+	 "$OUT/sysroot-4.20/boot/xen-4.20-arm64" \
+	 "$OUT/sysroot-tools-4.20/usr/lib/xen-4.20/bin/xl" \
+	 ${MAINLINE:+"$OUT/linux-source-$MAINLINE.deb/usr/src/linux-source-$MAINLINE.tar.xz"}; do
 	[ -f "$f" ] || { echo "install-deps: $f missing" >&2; exit 1; }
 done
 
 {
 	echo "# fetched (apt-get download, dpkg -x)"
-	cat "$OUT"/sysroot{,-x86,-tools,-4.20}/.versions
+	cat "$OUT"/sysroot{,-x86,-tools,-4.20,-tools-4.20}/.versions
+	[ -z "$MAINLINE" ] || cat "$OUT/linux-source-$MAINLINE.deb/.versions"
+	echo "# newest linux-source in Debian 13: ${newest:-none} (the series' mainline: ${MAINLINE:-none})"
 	echo "# host (installed)"
 	# shellcheck disable=SC2086
 	dpkg-query -W -f='${Package} ${Version}\n' $HOST_REPORT

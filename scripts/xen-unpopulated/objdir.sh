@@ -19,19 +19,66 @@
 # series leaves alone is the same command in both trees and ccache
 # serves the second build from the first.
 #
-# $BASELINE (6.1, the default, or 6.12) picks the baseline: baseline_vars
+# $BASELINE (6.1, the default, 6.12, or the mainline X.Y the series is
+# written for; "mainline" names it) picks the baseline: baseline_vars
 # sets BL (the version), BL_PKG (Debian's package and tarball name) and
-# BL_TAG ("" for 6.1, "-6.12" otherwise), which every tree, object tree
+# BL_TAG ("" for 6.1, "-X.Y" otherwise), which every tree, object tree
 # and series directory of that baseline carries.
 
 CONF_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
+# The identity of the series the harness builds and checks (series.sh's
+# author and Signed-off-by); make series uses git's own instead.
+TEST_IDENTITY="xen-unpopulated tests <tests@xen-unpopulated.invalid>"
+
+# mainline_version: the mainline baseline the series is written for, the
+# newest X.Y that any patch has an upstream-X.Y.diff for.
+mainline_version() {
+	ls "$CONF_DIR"/../../patches/[0-9]*/upstream-*.diff 2>/dev/null |
+		sed -n 's/.*upstream-\([0-9]*\.[0-9]*\)\.diff$/\1/p' |
+		sort -u -V | tail -n 1
+}
+
+# baseline_version: the version of Debian's $BL_PKG that baseline.sh
+# unpacks: an installed package (6.1, 6.12, Debian 12's), or one that
+# install-deps.sh fetched from Debian 13's suites into $OUT/$BL_PKG.deb/.
+baseline_version() {
+	cat "$OUT/$BL_PKG.deb/.version" 2>/dev/null ||
+		dpkg-query -W -f='${Version}' "$BL_PKG" 2>/dev/null
+}
+
+baseline_tarball() {
+	if [ -f "$OUT/$BL_PKG.deb/.version" ]; then
+		echo "$OUT/$BL_PKG.deb/usr/src/$BL_PKG.tar.xz"
+	else
+		echo "/usr/src/$BL_PKG.tar.xz"
+	fi
+}
+
+# patch_diff DIR BL [below]: the diff of patch DIR for baseline BL:
+# upstream-BL.diff, or else that of the nearest older baseline that has
+# one (a mainline form follows 6.12's where it needs nothing of its
+# own), or else 6.1's upstream.diff.  With "below", BL's own is skipped.
+patch_diff() {
+	local dir=$1 bl=$2 v
+	for v in $(ls "$dir" | sed -n 's/^upstream-\([0-9]*\.[0-9]*\)\.diff$/\1/p' |
+		   sort -r -V); do
+		[ "$v" = "$bl" ] && [ "${3:-}" = below ] && continue
+		if [ "$(printf '%s\n' "$v" "$bl" | sort -V | tail -n 1)" = "$bl" ]; then
+			echo "$dir/upstream-$v.diff"
+			return
+		fi
+	done
+	echo "$dir/upstream.diff"
+}
+
 baseline_vars() {
 	BL=${BASELINE:-6.1}
+	[ "$BL" != mainline ] || BL=$(mainline_version)
 	case $BL in
-	6.1|6.12) ;;
+	6.1|6.12|"$(mainline_version)") ;;
 	*)
-		echo "unknown baseline '$BL' (6.1, 6.12)" >&2
+		echo "unknown baseline '$BL' (6.1, 6.12, $(mainline_version) or mainline)" >&2
 		return 2
 		;;
 	esac

@@ -11,10 +11,13 @@
 #   files          our files (repository paths = kernel paths): new ones,
 #                  or baseline files that the patch rewrites as a whole
 #   upstream.diff  small diff to baseline files (may be empty)
-#   upstream-6.12.diff  the same for the 6.12 baseline, where 6.1's does
-#                  not apply there or 6.12 needs more; it may also
-#                  change our files, where 6.12's interfaces differ
-# patches/cover-letter is the cover letter (subject line, blank, body).
+#   upstream-X.Y.diff  the same for the X.Y baseline (6.12, mainline),
+#                  where that of the nearest older baseline does not
+#                  apply there or X.Y needs more; it may also change our
+#                  files, where X.Y's interfaces differ (objdir.sh's
+#                  patch_diff picks a patch's diff)
+# patches/cover-letter is the cover letter (subject line, blank, body);
+# series.sh adds a closing "base:" line naming the baseline's package.
 #
 # The series is built in a small git repository that holds only the
 # baseline files the series touches, so it takes seconds.  With TREE, the
@@ -36,38 +39,61 @@ WORK=$OUT/git
 # The baseline's VERSION.PATCHLEVEL picks each patch's diff.
 BL=$(sed -n 's/^\(VERSION\|PATCHLEVEL\) = //p' "$BASE/Makefile" | paste -sd.)
 
+# shellcheck source=objdir.sh
+. "$REPO/scripts/xen-unpopulated/objdir.sh"
+
 # upstream_diff DIR: the diff of patch DIR for this baseline
 upstream_diff() {
-	if [ -f "$1/upstream-$BL.diff" ]; then
-		echo "$1/upstream-$BL.diff"
-	else
-		echo "$1/upstream.diff"
-	fi
+	patch_diff "$1" "$BL"
 }
 
 rm -rf "$WORK" "$OUT"/*.patch
 mkdir -p "$WORK"
 
-# Authors come from the patches' own Signed-off-by lines and dates from
-# the repository's last commit, so the series is the same on any machine.
+# Every patch's author and Signed-off-by is whoever makes the series:
+# git's own user.name and user.email (the repository's configuration,
+# then the global one), or SERIES_IDENTITY="Name <address>", which the
+# harness sets to its stated test identity (objdir.sh's TEST_IDENTITY)
+# for the series it builds and checks.  patches/*/message carries no
+# Signed-off-by.  Dates come from the repository's last commit, so the
+# series is the same on any machine.
+if [ -n "${SERIES_IDENTITY:-}" ]; then
+	ID_NAME=${SERIES_IDENTITY% <*}
+	ID_EMAIL=${SERIES_IDENTITY##*<}
+	ID_EMAIL=${ID_EMAIL%>}
+else
+	ID_NAME=$(git -C "$REPO" config user.name || true)
+	ID_EMAIL=$(git -C "$REPO" config user.email || true)
+fi
+case $ID_EMAIL in
+*@*) [ -n "$ID_NAME" ] && [ "$ID_NAME" != "${SERIES_IDENTITY:-}" ] ;;
+*) false ;;
+esac || {
+	echo "series: no identity for the patches' author and Signed-off-by:" \
+		"set git config user.name and user.email (or" \
+		"SERIES_IDENTITY=\"Name <address>\")" >&2
+	exit 1
+}
 SERIES_DATE=$(git -C "$REPO" log -1 --format=%cI 2>/dev/null || date -Iseconds)
 export GIT_AUTHOR_DATE=$SERIES_DATE GIT_COMMITTER_DATE=$SERIES_DATE
-export GIT_AUTHOR_NAME=xen-unpopulated GIT_AUTHOR_EMAIL=xen-unpopulated@example.org
-export GIT_COMMITTER_NAME=$GIT_AUTHOR_NAME GIT_COMMITTER_EMAIL=$GIT_AUTHOR_EMAIL
+export GIT_AUTHOR_NAME=$ID_NAME GIT_AUTHOR_EMAIL=$ID_EMAIL
+export GIT_COMMITTER_NAME=$ID_NAME GIT_COMMITTER_EMAIL=$ID_EMAIL
 
 git_w() {
 	git -C "$WORK" -c core.autocrlf=false -c user.useConfigOnly=false "$@"
 }
 
-# set_author MESSAGE: the first Signed-off-by of MESSAGE becomes the author
-set_author() {
-	local sob
-	sob=$(sed -n 's/^Signed-off-by: \(.*\) <\(.*\)>$/\1\t\2/p' "$1" | head -n 1)
-	[ -n "$sob" ] || { echo "series: $1: no Signed-off-by" >&2; exit 1; }
-	GIT_AUTHOR_NAME=${sob%%$'\t'*}
-	GIT_AUTHOR_EMAIL=${sob#*$'\t'}
-	GIT_COMMITTER_NAME=$GIT_AUTHOR_NAME
-	GIT_COMMITTER_EMAIL=$GIT_AUTHOR_EMAIL
+# signed MESSAGE: MESSAGE with the Signed-off-by of the identity, in its
+# trailer block when it ends with one (Fixes:, Cc:), else after a blank
+# line.
+signed() {
+	if grep -q 'Signed-off-by:' "$1"; then
+		echo "series: $1: carries a Signed-off-by; the series adds it" >&2
+		exit 1
+	fi
+	cat "$1"
+	tail -n 1 "$1" | grep -q '^[A-Za-z-]*: ' || echo
+	echo "Signed-off-by: $ID_NAME <$ID_EMAIL>"
 }
 
 # The baseline files that any patch modifies: those its upstream.diff
@@ -90,7 +116,12 @@ git_w add -A
 git_w commit -q --allow-empty -m "baseline: $(sed -n 's/^\(VERSION\|PATCHLEVEL\|SUBLEVEL\) = //p' "$BASE/Makefile" | paste -sd.)"
 
 git_w checkout -q -b series
-git_w config branch.series.description "$(cat "$REPO/patches/cover-letter")"
+# The cover letter ends with the tree the series applies to: Debian's
+# package, its version, and the kernel version it holds.
+BL_VERSION=$(cat "$BASE/.xen-unpopulated-baseline" 2>/dev/null || echo unknown)
+git_w config branch.series.description "$(cat "$REPO/patches/cover-letter"
+	echo
+	echo "base: linux-source-$BL $BL_VERSION (Linux $(sed -n 's/^\(VERSION\|PATCHLEVEL\|SUBLEVEL\) = //p' "$BASE/Makefile" | paste -sd.))")"
 
 for dir in "$REPO"/patches/[0-9]*/; do
 	name=$(basename "$dir")
@@ -104,8 +135,7 @@ for dir in "$REPO"/patches/[0-9]*/; do
 			{ echo "series: $name: ${diff##*/} does not apply" >&2; exit 1; }
 	fi
 	git_w add -A
-	set_author "$dir/message"
-	git_w commit -q -F "$dir/message" ||
+	signed "$dir/message" | git_w commit -q -F - ||
 		{ echo "series: $name: nothing to commit" >&2; exit 1; }
 done
 

@@ -1,0 +1,105 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The kernels of another baseline (BASELINE=6.12, or mainline's X.Y):
+# our kernel booted as arm64 dom0, and stock, built with our config,
+# booted under the same Xen beside it.  TAP into
+# build/results/*-X.Y-full.tap, then "N passed, N failed".
+#
+#   [BASELINE=X.Y] [TALLY=n] test-baseline.sh [--arm64]
+#
+# --arm64: the arm64 boots only; TALLY=n: no closing count (the test
+# command, which runs the mainline arm64 boots, counts them with the
+# rest).
+#
+#   boot-regions-X.Y  our kernel: the boot-regions assertions, both
+#                     KUnit suites, the four kselftests
+#   boot-stock-X.Y    the series' kselftests skip cleanly on stock
+#   first-map-arm64-X.Y  the first one-page grant map, stock and ours
+#   dmabuf-X.Y        a 4 MiB dma-buf: superpages and RAM, stock, ours
+#                     and our RAM path; a 64 MiB one on ours
+#   boot-x86_64-X.Y   our kernel as an x86_64 PV dom0, where 6.12 and
+#                     later seed the pool with Xen's extra memory: both
+#                     KUnit suites (the seed case must run, not skip),
+#                     the placement checks, the kselftests, and the
+#                     balloon giving 64 MiB back and taking it again
+#                     with no seed page among the pages it marks offline
+#
+# The test command itself checks each form of the series (checkpatch,
+# git am, patches/).
+
+set -uo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+export OUT=${OUT:-$REPO/build}
+# shellcheck source=objdir.sh
+. "$HERE/objdir.sh"
+baseline_vars || exit 2
+export BASELINE=$BL
+export SERIES_IDENTITY=${SERIES_IDENTITY:-$TEST_IDENTITY}
+unset CONF
+RES=$OUT/results
+mkdir -p "$RES"
+rm -f "$RES"/*-"$BL"-full.tap
+ARM64_ONLY=
+[ "${1:-}" != --arm64 ] || ARM64_ONLY=y
+
+STEP_TAP_SUFFIX=-$BL-full
+# shellcheck source=step.sh
+. "$HERE/step.sh"
+
+if step baseline-$BL "$HERE/baseline.sh" &&
+   step build-kernel-ours-$BL "$HERE/build-kernel.sh" ours &&
+   step build-kernel-stock-$BL "$HERE/build-kernel.sh" stock &&
+   step build-initramfs "$HERE/mkinitramfs.sh" "$OUT/initrd.cpio.gz"; then
+	"$HERE/xenboot.py" boot --timeout "${TIMEOUT:-300}" \
+		--xen-cmdline "gnttab_max_frames=512" \
+		--kernel "$("$HERE/objdir.sh" --image arm64 ours)" \
+		--log "$RES/boot-regions-$BL.log"
+	"$HERE/xenboot.py" check "$RES/boot-regions-$BL.log" \
+		--name boot-regions-$BL --expect-regions \
+		--kunit xen_extended_regions:25 --kunit xen_unpopulated_alloc:25 \
+		--kselftest gntdev_unpopulated --kselftest gntdev_dmabuf \
+		--kselftest gntdev_map_mmap --kselftest gntdev_load \
+		> "$RES/boot-regions-$BL-full.tap"
+	tail -n 1 "$RES/boot-regions-$BL-full.tap"
+	"$HERE/xenboot.py" boot --timeout "${TIMEOUT:-300}" \
+		--xen-cmdline "gnttab_max_frames=512" \
+		--kernel "$("$HERE/objdir.sh" --image arm64 stock)" \
+		--dom0-cmdline xu.tests=gntdev_unpopulated,gntdev_dmabuf \
+		--log "$RES/boot-stock-$BL.log"
+	"$HERE/xenboot.py" check "$RES/boot-stock-$BL.log" --name boot-stock-$BL \
+		--expect-regions --stock \
+		--kselftest-skip "gntdev_unpopulated:kernel without" \
+		--kselftest-skip "gntdev_dmabuf:kernel without" \
+		> "$RES/boot-stock-$BL-full.tap"
+	tail -n 1 "$RES/boot-stock-$BL-full.tap"
+	"$HERE/bench.py" --assert-first-map > "$RES/first-map-arm64-$BL-full.tap"
+	tail -n 1 "$RES/first-map-arm64-$BL-full.tap"
+	"$HERE/bench.py" --assert-dmabuf > "$RES/dmabuf-$BL-full.tap"
+	tail -n 1 "$RES/dmabuf-$BL-full.tap"
+fi
+# 6.1's x86 seeds no pages: its seed case skips.
+SEED_CASE=()
+[ "$BL" = 6.1 ] || SEED_CASE=(--kunit-ran xen_unpopulated_alloc.xut_seed_pages)
+if [ -z "$ARM64_ONLY" ] &&
+   step build-kernel-ours-x86_64-$BL env CONF=x86_64 "$HERE/build-kernel.sh" ours &&
+   step build-initramfs-x86_64 "$HERE/mkinitramfs.sh" \
+	"$OUT/initrd-x86_64.cpio.gz" x86_64; then
+	"$HERE/xenboot.py" boot --arch x86_64 --timeout "${TIMEOUT:-300}" \
+		--kernel "$("$HERE/objdir.sh" --image x86_64)" \
+		--initrd "$OUT/initrd-x86_64.cpio.gz" --dom0-cmdline xu.balloon=64 \
+		--log "$RES/boot-x86_64-$BL.log"
+	"$HERE/xenboot.py" check "$RES/boot-x86_64-$BL.log" \
+		--name boot-x86_64-$BL --expect-iomem --balloon 64 \
+		--kunit xen_extended_regions:25 --kunit xen_unpopulated_alloc:25 \
+		${SEED_CASE[@]+"${SEED_CASE[@]}"} \
+		--kselftest gntdev_unpopulated --kselftest gntdev_map_mmap \
+		--kselftest gntdev_load \
+		--kselftest-skip "gntdev_dmabuf:cannot export dma-bufs" \
+		> "$RES/boot-x86_64-$BL-full.tap"
+	tail -n 1 "$RES/boot-x86_64-$BL-full.tap"
+fi
+# TALLY=n: the caller (run-tests.sh) counts the TAP files itself.
+[ "${TALLY:-y}" = n ] || "$HERE/xenboot.py" tally "$RES"/*-"$BL"-full.tap
