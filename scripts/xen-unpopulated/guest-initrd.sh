@@ -68,7 +68,7 @@ if [ ! -f "$tools" ] || [ "$TOOLS/.versions" -nt "$tools" ] ||
 	ld=lib/ld-linux-aarch64.so.1
 	[ -e "$TOOLS/$ld" ] || ld=
 	libdirs=$(cd "$TOOLS" && ls -d lib/aarch64-linux-gnu \
-		usr/lib/aarch64-linux-gnu 2>/dev/null)
+		usr/lib/aarch64-linux-gnu 2>/dev/null || true)
 	{
 		# shellcheck disable=SC2046,SC2086
 		list "$TOOLS" $ld \

@@ -11,8 +11,8 @@
 #   kernel-checks.sh [CONF...]
 #
 # CONF: arm64 (the objects above and kernel-doc), x86_64, arm, arm-lpae;
-# all four by default.  The test command checks arm64, make test-configs
-# the others.
+# all four by default.  The test command checks arm64 (on 6.1 and, with
+# BASELINE=7.3, mainline), make test-configs the others.
 
 set -uo pipefail
 
@@ -44,7 +44,13 @@ for o in "${OBJS[@]}"; do
 	log=$(w1_make arm64 "$o")
 	rc=$?
 	warn=$(echo "$log" | grep -E "($ours)" | grep -Ei "warning|error")
-	if [ $rc -eq 0 ] && [ -z "$warn" ]; then
+	# A tree newer than Debian's sparse (0.6.4 in Debian 12 and 13;
+	# 7.3's checker-valid.sh wants __typeof_unqual__) builds without it
+	# and says so: W=1 only, and the line says that too.
+	if [ $rc -eq 0 ] && [ -z "$warn" ] &&
+	   echo "$log" | grep -q "sparse is not available or not up to date"; then
+		echo "ok $n - W=1 clean: $o # SKIP sparse: $(sparse --version 2>&1 | head -n 1) is too old for this tree"
+	elif [ $rc -eq 0 ] && [ -z "$warn" ]; then
 		echo "ok $n - W=1 and sparse clean: $o"
 	else
 		failed=$((failed + 1))
@@ -56,7 +62,8 @@ done
 # changes in upstream files.
 if [ -n "$check_arm64" ]; then
 	n=$((n + 1))
-	kdoc=$(cd "$OUT/linux-ours" &&
+	baseline_vars || exit 2
+	kdoc=$(cd "$OUT/linux-ours$BL_TAG" &&
 		perl scripts/kernel-doc -none drivers/xen/extended-regions.c \
 			drivers/xen/unpopulated-alloc.c arch/arm/xen/extended-regions.c \
 			include/xen/extended-regions.h 2>&1;

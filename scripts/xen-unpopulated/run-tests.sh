@@ -5,7 +5,7 @@
 # closing line "N passed, N failed".  Exits non-zero on any failure.
 #
 #   run-tests.sh            the test command (make test): what fits in its
-#                           45 minutes cold on 2 cores
+#                           60 minutes cold on 2 cores
 #   run-tests.sh --configs  the other configurations (make test-configs)
 #   run-tests.sh --all      both (make test-all)
 #
@@ -22,11 +22,6 @@
 #   boot-no-regions  the same with ext_regions=no: fallback
 #   boot-small-regions  a layout with a 64 MiB region: the pool uses it
 #   layout-*-xen4.20  both layouts under Debian 13's Xen 4.20
-#   boot-stock     stock 6.1: the series' kselftests skip cleanly
-#   first-map      RAM cost of the first grant map, ours <= 64 kB, stock
-#                  measured beside it in the same run
-#   dmabuf         a 4 MiB gntdev dma-buf: no superpage shattered (Xen's
-#                  'q'), RAM cost, beside stock and our forced RAM path
 #   guests         domUs started with xl, their PV disks and networks
 #                  served by dom0's backends: ours, with regions and in
 #                  the small layout (guests.sh; make guests adds stock
@@ -34,6 +29,15 @@
 #   6.12           the series' 6.12 form: checkpatch, git am onto the
 #                  pristine 6.12 tree, patches/ in step (our 6.12 kernel
 #                  booted, stock 6.12 beside it: make test-6.12)
+#   7.3 (mainline) the series' mainline form: checkpatch, git am,
+#                  patches/; our kernel and stock's (test-baseline.sh):
+#     boot-regions-7.3  every KUnit suite and kselftest
+#     boot-stock-7.3    the series' kselftests skip cleanly on stock
+#     first-map-arm64-7.3  RAM cost of the first grant map, ours beside
+#                  stock in the same run
+#     dmabuf-7.3   a 4 MiB gntdev dma-buf: no superpage shattered (Xen's
+#                  'q'), RAM cost, beside stock and our forced RAM path
+#   (stock 6.1 beside our 6.1 kernel: make test-6.1)
 #
 # --configs, each a kernel build of its own:
 #   boot-regions-16k, -64k  the same dom0 tests with 16 and 64 KiB pages

@@ -18,6 +18,9 @@
 #   first-map-arm64-X.Y  the first one-page grant map, stock and ours
 #   dmabuf-X.Y        a 4 MiB dma-buf: superpages and RAM, stock, ours
 #                     and our RAM path; a 64 MiB one on ours
+#   tool-in-tree-X.Y  tools/xen built with plain make in the patched tree
+#                     and its tests
+#   kernel-checks-X.Y W=1, sparse and kernel-doc on our arm64 objects
 #   boot-x86_64-X.Y   our kernel as an x86_64 PV dom0, where 6.12 and
 #                     later seed the pool with Xen's extra memory: both
 #                     KUnit suites (the seed case must run, not skip),
@@ -79,6 +82,13 @@ if step baseline-$BL "$HERE/baseline.sh" &&
 	tail -n 1 "$RES/first-map-arm64-$BL-full.tap"
 	"$HERE/bench.py" --assert-dmabuf > "$RES/dmabuf-$BL-full.tap"
 	tail -n 1 "$RES/dmabuf-$BL-full.tap"
+	# The tool built inside the patched tree as a maintainer would, with
+	# plain make against the system's libfdt, and its tests.
+	step "tool-in-tree-$BL" make -C "$OUT/linux-ours$BL_TAG/tools/xen" \
+		OUTPUT="$OUT/host-$BL/" check
+	# W=1, sparse and kernel-doc on our arm64 objects of this baseline.
+	"$HERE/kernel-checks.sh" arm64 > "$RES/kernel-checks-$BL-full.tap"
+	tail -n 1 "$RES/kernel-checks-$BL-full.tap"
 fi
 # 6.1's x86 seeds no pages: its seed case skips.
 SEED_CASE=()

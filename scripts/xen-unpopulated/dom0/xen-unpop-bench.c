@@ -95,8 +95,55 @@ map_req(const struct ioctl_gntalloc_alloc_gref *a)
 	return m;
 }
 
+/*
+ * Where a first map's RAM goes: the kernel's own counters (/proc/vmstat,
+ * and Percpu from /proc/meminfo), read into @v, at most VM_MAX of them.
+ */
+#define VM_MAX 256
+struct vm_snap {
+	char name[VM_MAX][48];
+	long long val[VM_MAX];
+	int n;
+};
+
+static void vm_read(struct vm_snap *v)
+{
+	char line[128];
+	FILE *f;
+
+	v->n = 0;
+	f = fopen("/proc/vmstat", "r");
+	while (f && v->n < VM_MAX && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%47s %lld", v->name[v->n], &v->val[v->n]) == 2)
+			v->n++;
+	if (f)
+		fclose(f);
+	f = fopen("/proc/meminfo", "r");
+	while (f && v->n < VM_MAX && fgets(line, sizeof(line), f))
+		if (sscanf(line, "Percpu: %lld", &v->val[v->n]) == 1)
+			strcpy(v->name[v->n++], "meminfo_percpu_kb");
+	if (f)
+		fclose(f);
+}
+
+/* The counters that moved between @a and @b, as "bench vmstat NAME DELTA". */
+static void vm_delta(const struct vm_snap *a, const struct vm_snap *b)
+{
+	int i, j;
+
+	for (i = 0; i < b->n; i++)
+		for (j = 0; j < a->n; j++)
+			if (!strcmp(a->name[j], b->name[i]) &&
+			    a->val[j] != b->val[i] &&
+			    strncmp(b->name[i], "pg", 2) &&
+			    strncmp(b->name[i], "numa_", 5))
+				printf("bench vmstat %s %lld\n", b->name[i],
+				       b->val[i] - a->val[j]);
+}
+
 static int first_map(unsigned int n)
 {
+	static struct vm_snap vm_before, vm_after;
 	int gntalloc = open("/dev/xen/gntalloc", O_RDWR);
 	int gntdev = open("/dev/xen/gntdev", O_RDWR);
 	struct ioctl_gntalloc_alloc_gref *a;
@@ -115,6 +162,9 @@ static int first_map(unsigned int n)
 	m = map_req(a);
 
 	scratch_before = scratch_kb();
+	/* Both snapshots' pages touched first: not part of the cost. */
+	vm_read(&vm_after);
+	vm_read(&vm_before);
 	before = unpop_settled_free_ram_kb(&noise);
 	if (ioctl(gntdev, IOCTL_GNTDEV_MAP_GRANT_REF, m))
 		die("map");
@@ -125,8 +175,10 @@ static int first_map(unsigned int n)
 	if (dst[0] != 0x1234)
 		die("data");
 	after = unpop_free_ram_kb();
+	vm_read(&vm_after);
 
 	printf("bench first_map_pages %u\n", n);
+	vm_delta(&vm_before, &vm_after);
 	printf("bench first_map_cost_kb %ld\n", before - after);
 	printf("bench idle_noise_kb %ld\n", noise);
 	printf("bench scratch_kb_before %ld\n", scratch_before);
