@@ -13,7 +13,8 @@
 # rest).
 #
 #   boot-regions-X.Y  our kernel: the boot-regions assertions, both
-#                     KUnit suites, the four kselftests
+#                     KUnit suites, the four kselftests (-xen4.20: the
+#                     same under Debian 13's Xen 4.20)
 #   boot-stock-X.Y    the series' kselftests skip cleanly on stock
 #   first-map-arm64-X.Y  the first one-page grant map, stock and ours
 #   dmabuf-X.Y        a 4 MiB dma-buf: superpages and RAM, stock, ours
@@ -56,17 +57,22 @@ if step baseline-$BL "$HERE/baseline.sh" &&
    step build-kernel-ours-$BL "$HERE/build-kernel.sh" ours &&
    step build-kernel-stock-$BL "$HERE/build-kernel.sh" stock &&
    step build-initramfs "$HERE/mkinitramfs.sh" "$OUT/initrd.cpio.gz"; then
-	"$HERE/xenboot.py" boot --timeout "${TIMEOUT:-300}" \
-		--xen-cmdline "gnttab_max_frames=512" \
-		--kernel "$("$HERE/objdir.sh" --image arm64 ours)" \
-		--log "$RES/boot-regions-$BL.log"
-	"$HERE/xenboot.py" check "$RES/boot-regions-$BL.log" \
-		--name boot-regions-$BL --expect-regions \
-		--kunit xen_extended_regions:25 --kunit xen_unpopulated_alloc:25 \
-		--kselftest gntdev_unpopulated --kselftest gntdev_dmabuf \
-		--kselftest gntdev_map_mmap --kselftest gntdev_load \
-		> "$RES/boot-regions-$BL-full.tap"
-	tail -n 1 "$RES/boot-regions-$BL-full.tap"
+	# Under Debian 12's Xen 4.17 and Debian 13's 4.20 alike.
+	for xv in 4.17 4.20; do
+		name=boot-regions-$BL
+		[ $xv = 4.17 ] || name=$name-xen$xv
+		"$HERE/xenboot.py" boot --timeout "${TIMEOUT:-300}" \
+			--xen-cmdline "gnttab_max_frames=512" --xen-version $xv \
+			--kernel "$("$HERE/objdir.sh" --image arm64 ours)" \
+			--log "$RES/$name.log"
+		"$HERE/xenboot.py" check "$RES/$name.log" \
+			--name "$name" --expect-regions \
+			--kunit xen_extended_regions:25 --kunit xen_unpopulated_alloc:25 \
+			--kselftest gntdev_unpopulated --kselftest gntdev_dmabuf \
+			--kselftest gntdev_map_mmap --kselftest gntdev_load \
+			> "$RES/$name-full.tap"
+		tail -n 1 "$RES/$name-full.tap"
+	done
 	"$HERE/xenboot.py" boot --timeout "${TIMEOUT:-300}" \
 		--xen-cmdline "gnttab_max_frames=512" \
 		--kernel "$("$HERE/objdir.sh" --image arm64 stock)" \
