@@ -4,7 +4,7 @@
 # the real Xen hypervisor in QEMU.  See README.md.
 #
 #   make run     build and boot our dom0 under Xen, show what it found
-#   make test    the test command (45 minutes cold on 2 cores); closes
+#   make test    the test command (60 minutes cold on 2 cores); closes
 #                with "N passed, N failed"
 #   make test-configs  the configurations the test command leaves out:
 #                16 and 64 KiB pages, the debug dom0, the x86_64 PV dom0,
