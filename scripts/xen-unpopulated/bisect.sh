@@ -121,7 +121,12 @@ for i in $(seq "$first" "$last"); do
 		rc=$?
 		! grep -E "unpopulated-alloc|xen\.h" "$log.w1.log" |
 			grep -qiE "warning|error"
-		ok $((rc | $?)) "patches 1..$i: unpopulated-alloc.c clean with W=1, sparse and kernel-doc"
+		w1=$?
+		# Debian's sparse is too old for 7.3 (kernel-checks.sh).
+		checks="W=1, sparse and kernel-doc"
+		grep -q "sparse is not available or not up to date" "$log.w1.log" &&
+			checks="W=1 and kernel-doc (sparse too old for this tree)"
+		ok $((rc | w1)) "patches 1..$i: unpopulated-alloc.c clean with $checks"
 	fi
 	x86=skip
 	if arch x86_64; then
