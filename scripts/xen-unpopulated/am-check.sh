@@ -18,9 +18,9 @@ TARBALL=$1
 SERIES=$(cd "$2" && pwd)
 NAME=$(basename "$TARBALL" .tar.xz)
 GIT=$OUT/pristine-$NAME
-# A package install-deps.sh fetched says its version beside it.
-PKG_VERSION=$(cat "${TARBALL%/usr/src/*}/.version" 2>/dev/null ||
-	dpkg-query -W -f='${Version}' "$NAME" 2>/dev/null || stat -c %Y "$TARBALL")
+# shellcheck source=objdir.sh
+. "$REPO/scripts/xen-unpopulated/objdir.sh"
+PKG_VERSION=$(BL_PKG=$NAME baseline_version || stat -c %Y "$TARBALL")
 failed=0
 n=0
 
@@ -75,8 +75,6 @@ ok "$([ -z "$recreated" ]; echo $?)" "no patch adds a file the baseline has" "$r
 # What git am produced is our repository's files, byte for byte, but
 # where this baseline's diffs change one of them (6.12's or mainline's
 # interfaces): that one is as the series made it.
-# shellcheck source=objdir.sh
-. "$REPO/scripts/xen-unpopulated/objdir.sh"
 BL=${NAME#linux-source-}
 changed=$(for dir in "$REPO"/patches/[0-9]*/; do
 	d=$(patch_diff "$dir" "$BL")

@@ -162,8 +162,6 @@ unpack "$OUT/sysroot-tools-4.20" "${TRIXIE_APT[@]}" -- \
 if [ -n "$MAINLINE" ]; then
 	unpack "$OUT/linux-source-$MAINLINE.deb" "${TRIXIE_APT[@]}" -- \
 		"linux-source-$MAINLINE"
-	awk '{ print $2 }' "$OUT/linux-source-$MAINLINE.deb/.versions" \
-		> "$OUT/linux-source-$MAINLINE.deb/.version"
 fi
 # The newest linux-source-X.Y Debian 13 serves: when it is newer than
 # the series' mainline, the series wants rebasing (versions.txt says so).

@@ -41,14 +41,19 @@ mainline_version() {
 
 # baseline_version: the version of Debian's $BL_PKG that baseline.sh
 # unpacks: an installed package (6.1, 6.12, Debian 12's), or one that
-# install-deps.sh fetched from Debian 13's suites into $OUT/$BL_PKG.deb/.
+# install-deps.sh fetched from Debian 13's suites into $OUT/$BL_PKG.deb/
+# (its .versions: "package version").
 baseline_version() {
-	cat "$OUT/$BL_PKG.deb/.version" 2>/dev/null ||
+	if [ -f "$OUT/$BL_PKG.deb/.versions" ]; then
+		awk '{ print $2 }' "$OUT/$BL_PKG.deb/.versions"
+	else
 		dpkg-query -W -f='${Version}' "$BL_PKG" 2>/dev/null
+	fi
 }
 
+# baseline_tarball: the source tarball of $BL_PKG, fetched or installed.
 baseline_tarball() {
-	if [ -f "$OUT/$BL_PKG.deb/.version" ]; then
+	if [ -f "$OUT/$BL_PKG.deb/.versions" ]; then
 		echo "$OUT/$BL_PKG.deb/usr/src/$BL_PKG.tar.xz"
 	else
 		echo "/usr/src/$BL_PKG.tar.xz"
@@ -73,12 +78,15 @@ patch_diff() {
 }
 
 baseline_vars() {
+	local mainline
+
+	mainline=$(mainline_version)
 	BL=${BASELINE:-6.1}
-	[ "$BL" != mainline ] || BL=$(mainline_version)
+	[ "$BL" != mainline ] || BL=$mainline
 	case $BL in
-	6.1|6.12|"$(mainline_version)") ;;
+	6.1|6.12|"$mainline") ;;
 	*)
-		echo "unknown baseline '$BL' (6.1, 6.12, $(mainline_version) or mainline)" >&2
+		echo "unknown baseline '$BL' (6.1, 6.12, $mainline or mainline)" >&2
 		return 2
 		;;
 	esac

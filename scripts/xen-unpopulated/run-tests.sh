@@ -59,11 +59,11 @@ set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 export OUT=${OUT:-$REPO/build}
-# The series the harness builds and checks is signed by its test
-# identity (objdir.sh), whatever git's own configuration says.
 # shellcheck source=objdir.sh
-SERIES_IDENTITY=${SERIES_IDENTITY:-$(. "$HERE/objdir.sh" && echo "$TEST_IDENTITY")}
-export SERIES_IDENTITY
+. "$HERE/objdir.sh"
+# The series the harness builds and checks is signed by its test
+# identity, whatever git's own configuration says.
+export SERIES_IDENTITY=${SERIES_IDENTITY:-$TEST_IDENTITY}
 # The test matrix names its configurations itself.
 unset CONF
 RES=$OUT/results
@@ -120,9 +120,6 @@ check() {
 	"$HERE/xenboot.py" check "$log" --name "$name" "$@" > "$RES/$name.tap"
 	tail -n 1 "$RES/$name.tap"
 }
-ALL_KUNIT=(--kunit xen_extended_regions:25 --kunit xen_unpopulated_alloc:25)
-KSELFTESTS=(--kselftest gntdev_unpopulated --kselftest gntdev_dmabuf
-	--kselftest gntdev_map_mmap --kselftest gntdev_load)
 
 if part test; then
 	step build-host-tool make -C "$REPO/tools/xen" OUTPUT="$OUT/host/" \
@@ -144,8 +141,8 @@ if part test; then
 		BASELINE=$1 "$HERE/checkpatch.sh" "$REPO/out/series$tag" \
 			> "$RES/checkpatch$tag.tap"
 		tail -n 1 "$RES/checkpatch$tag.tap"
-		"$HERE/am-check.sh" "$(BASELINE=$1 && . "$HERE/objdir.sh" &&
-			baseline_vars && baseline_tarball)" "$REPO/out/series$tag" \
+		"$HERE/am-check.sh" "$(BASELINE=$1 baseline_vars && baseline_tarball)" \
+			"$REPO/out/series$tag" \
 			> "$RES/am-check$tag.tap"
 		tail -n 1 "$RES/am-check$tag.tap"
 		"$HERE/patches-check.sh" "$REPO/out/series$tag/git" \
@@ -233,7 +230,7 @@ fi
 # every KUnit suite and kselftest on ours, the kselftests skipping on
 # stock, the first map and the dma-bufs, ours beside stock.  Our
 # mainline x86_64 PV dom0 is make test-mainline.
-MAINLINE=$(. "$HERE/objdir.sh" && mainline_version)
+MAINLINE=$(mainline_version)
 if part test &&
    step "baseline-$MAINLINE" env BASELINE="$MAINLINE" "$HERE/baseline.sh" &&
    step "series-$MAINLINE" "$HERE/series.sh" "$OUT/linux-source-$MAINLINE" \

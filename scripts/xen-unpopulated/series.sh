@@ -85,12 +85,8 @@ git_w() {
 
 # signed MESSAGE: MESSAGE with the Signed-off-by of the identity, in its
 # trailer block when it ends with one (Fixes:, Cc:), else after a blank
-# line.
+# line.  It runs in a pipeline: the caller checks MESSAGE first.
 signed() {
-	if grep -q 'Signed-off-by:' "$1"; then
-		echo "series: $1: carries a Signed-off-by; the series adds it" >&2
-		exit 1
-	fi
 	cat "$1"
 	tail -n 1 "$1" | grep -q '^[A-Za-z-]*: ' || echo
 	echo "Signed-off-by: $ID_NAME <$ID_EMAIL>"
@@ -113,7 +109,9 @@ for f in $touched; do
 done
 git_w init -q -b baseline
 git_w add -A
-git_w commit -q --allow-empty -m "baseline: $(sed -n 's/^\(VERSION\|PATCHLEVEL\|SUBLEVEL\) = //p' "$BASE/Makefile" | paste -sd.)"
+# The baseline's kernel version, X.Y.Z.
+KVER=$(sed -n 's/^\(VERSION\|PATCHLEVEL\|SUBLEVEL\) = //p' "$BASE/Makefile" | paste -sd.)
+git_w commit -q --allow-empty -m "baseline: $KVER"
 
 git_w checkout -q -b series
 # The cover letter ends with the tree the series applies to: Debian's
@@ -121,7 +119,7 @@ git_w checkout -q -b series
 BL_VERSION=$(cat "$BASE/.xen-unpopulated-baseline" 2>/dev/null || echo unknown)
 git_w config branch.series.description "$(cat "$REPO/patches/cover-letter"
 	echo
-	echo "base: linux-source-$BL $BL_VERSION (Linux $(sed -n 's/^\(VERSION\|PATCHLEVEL\|SUBLEVEL\) = //p' "$BASE/Makefile" | paste -sd.))")"
+	echo "base: linux-source-$BL $BL_VERSION (Linux $KVER)")"
 
 for dir in "$REPO"/patches/[0-9]*/; do
 	name=$(basename "$dir")
@@ -135,6 +133,10 @@ for dir in "$REPO"/patches/[0-9]*/; do
 			{ echo "series: $name: ${diff##*/} does not apply" >&2; exit 1; }
 	fi
 	git_w add -A
+	if grep -q 'Signed-off-by:' "$dir/message"; then
+		echo "series: $name: message carries a Signed-off-by; the series adds it" >&2
+		exit 1
+	fi
 	signed "$dir/message" | git_w commit -q -F - ||
 		{ echo "series: $name: nothing to commit" >&2; exit 1; }
 done

@@ -4,6 +4,13 @@
 # output in $RES/NAME.log and one TAP line for it, with the seconds it
 # took, in $RES/NAME$STEP_TAP_SUFFIX.tap; on failure, the log's tail on
 # stdout.
+#
+# ALL_KUNIT and KSELFTESTS: the xenboot.py check arguments for every
+# KUnit suite of the series (with its number of cases) and every
+# kselftest, which a dom0 boot of our kernel runs.
+ALL_KUNIT=(--kunit xen_extended_regions:25 --kunit xen_unpopulated_alloc:25)
+KSELFTESTS=(--kselftest gntdev_unpopulated --kselftest gntdev_dmabuf
+	--kselftest gntdev_map_mmap --kselftest gntdev_load)
 
 step() {
 	local name=$1 t0=$SECONDS

@@ -67,10 +67,7 @@ if step baseline-$BL "$HERE/baseline.sh" &&
 			--log "$RES/$name.log"
 		"$HERE/xenboot.py" check "$RES/$name.log" \
 			--name "$name" --expect-regions \
-			--kunit xen_extended_regions:25 --kunit xen_unpopulated_alloc:25 \
-			--kselftest gntdev_unpopulated --kselftest gntdev_dmabuf \
-			--kselftest gntdev_map_mmap --kselftest gntdev_load \
-			> "$RES/$name-full.tap"
+			"${ALL_KUNIT[@]}" "${KSELFTESTS[@]}" > "$RES/$name-full.tap"
 		tail -n 1 "$RES/$name-full.tap"
 	done
 	"$HERE/xenboot.py" boot --timeout "${TIMEOUT:-300}" \
@@ -108,8 +105,7 @@ if [ -z "$ARM64_ONLY" ] &&
 		--initrd "$OUT/initrd-x86_64.cpio.gz" --dom0-cmdline xu.balloon=64 \
 		--log "$RES/boot-x86_64-$BL.log"
 	"$HERE/xenboot.py" check "$RES/boot-x86_64-$BL.log" \
-		--name boot-x86_64-$BL --expect-iomem --balloon 64 \
-		--kunit xen_extended_regions:25 --kunit xen_unpopulated_alloc:25 \
+		--name boot-x86_64-$BL --expect-iomem --balloon 64 "${ALL_KUNIT[@]}" \
 		${SEED_CASE[@]+"${SEED_CASE[@]}"} \
 		--kselftest gntdev_unpopulated --kselftest gntdev_map_mmap \
 		--kselftest gntdev_load \
