@@ -1020,6 +1020,85 @@ static void xut_seed_pages(struct kunit *test)
 		   xen_unpop_seed_ranges);
 }
 
+/*
+ * A seed page freed with a reference left is held, as a chunk's page
+ * is: not handed out again, nor released by hand-back, until the
+ * reference goes; then it is free again.
+ */
+static void xut_seed_page_held(struct kunit *test)
+{
+	struct xen_unpop_stats before, held, during, after;
+	struct page *page, *again = NULL;
+	int ret;
+
+	xut_restore_seeds();
+	xen_unpop_hand_back();
+	before = xut_stats();
+	if (before.seed_pages_free < 2)
+		kunit_skip(test, "no seed pages from the architecture");
+
+	KUNIT_ASSERT_EQ(test, xen_alloc_unpopulated_pages(1, &page), 0);
+	KUNIT_ASSERT_TRUE(test, xen_unpop_seed_page(page));
+	KUNIT_EXPECT_EQ(test, page_ref_count(page), XEN_UNPOP_IDLE_REFCOUNT);
+	get_page(page);
+	xen_free_unpopulated_pages(1, &page);
+	held = xut_stats();
+	ret = xen_alloc_unpopulated_pages(1, &again);
+	if (!ret)
+		xen_free_unpopulated_pages(1, &again);
+	xen_unpop_hand_back();
+	during = xut_stats();
+	put_page(page);
+	xen_unpop_hand_back();
+	after = xut_stats();
+
+	KUNIT_EXPECT_EQ(test, held.seed_pages_held, before.seed_pages_held + 1);
+	KUNIT_EXPECT_EQ(test, held.seed_pages_free, before.seed_pages_free - 1);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	KUNIT_EXPECT_PTR_NE(test, again, page);
+	KUNIT_EXPECT_EQ(test, during.seed_pages_held, held.seed_pages_held);
+	KUNIT_EXPECT_EQ(test, after.seed_pages_held, before.seed_pages_held);
+	KUNIT_EXPECT_EQ(test, after.seed_pages_free, before.seed_pages_free);
+	KUNIT_EXPECT_EQ(test, after.seed_pages, before.seed_pages);
+}
+
+/*
+ * A free seed page that somebody took a reference to after its free (by
+ * a pointer kept) is held when its turn comes, not handed out.
+ */
+static void xut_seed_page_late_ref(struct kunit *test)
+{
+	struct xen_unpop_stats before, during, after;
+	struct page *page, *again = NULL;
+	int ret;
+
+	xut_restore_seeds();
+	xen_unpop_hand_back();
+	before = xut_stats();
+	if (before.seed_pages_free < 2)
+		kunit_skip(test, "no seed pages from the architecture");
+
+	/* Freed, it is the first free seed page again. */
+	KUNIT_ASSERT_EQ(test, xen_alloc_unpopulated_pages(1, &page), 0);
+	KUNIT_ASSERT_TRUE(test, xen_unpop_seed_page(page));
+	xen_free_unpopulated_pages(1, &page);
+	get_page(page);
+	ret = xen_alloc_unpopulated_pages(1, &again);
+	during = xut_stats();
+	if (!ret)
+		xen_free_unpopulated_pages(1, &again);
+	put_page(page);
+	xen_unpop_hand_back();
+	after = xut_stats();
+
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	KUNIT_EXPECT_PTR_NE(test, again, page);
+	KUNIT_EXPECT_EQ(test, during.seed_pages_held,
+			before.seed_pages_held + 1);
+	KUNIT_EXPECT_EQ(test, after.seed_pages_held, before.seed_pages_held);
+	KUNIT_EXPECT_EQ(test, after.seed_pages_free, before.seed_pages_free);
+}
+
 /* The placement rule on iomem_resource, as a pure function. */
 static void xut_iomem_floor_rule(struct kunit *test)
 {
@@ -1364,6 +1443,8 @@ static struct kunit_case xen_unpopulated_alloc_test_cases[] = {
 	KUNIT_CASE(xut_seed_record_rule),
 	KUNIT_CASE(xut_floor_skips_leaving),
 	KUNIT_CASE(xut_seed_pages),
+	KUNIT_CASE(xut_seed_page_held),
+	KUNIT_CASE(xut_seed_page_late_ref),
 	KUNIT_CASE(xut_iomem_floor_rule),
 	KUNIT_CASE(xut_iomem_placement),
 	KUNIT_CASE(xut_skip_busy_rule),

@@ -129,6 +129,14 @@ static struct range xen_unpop_seed_range[XEN_UNPOP_SEED_RANGES] __ro_after_init;
 static unsigned int xen_unpop_seed_ranges __ro_after_init;
 static bool xen_unpop_seeding __ro_after_init;
 static LIST_HEAD(xen_unpop_seeds);	/* free seed pages, by page->lru */
+/*
+ * Seed pages held (freed, or found free, with a reference left) until
+ * the reference goes: a bit per seed frame, in the order of the runs,
+ * not a list by page->lru, which whoever holds the page may look at.
+ * NULL if it could not be allocated; such pages are then dropped.
+ */
+static unsigned long *xen_unpop_seeds_held;
+static unsigned long xen_unpop_seed_frames __ro_after_init;
 
 /*
  * Until the PCI host bridges have claimed their windows in
@@ -165,6 +173,7 @@ static struct xen_unpop_stats {
 	unsigned long pages_held;
 	unsigned long seed_pages;
 	unsigned long seed_pages_free;
+	unsigned long seed_pages_held;
 	unsigned long seed_pages_dropped;
 } xen_unpop_stats;
 
@@ -307,6 +316,13 @@ static bool xen_unpop_seed_record(struct range *runs, unsigned int *nr,
  */
 static void xen_unpop_seed(struct page *page)
 {
+	/* Reserved RAM's pages: the pool's reference, as a chunk's have. */
+	if (page_ref_count(page) != XEN_UNPOP_IDLE_REFCOUNT) {
+		pr_warn_once("seed page %#lx has a refcount of %d, not used\n",
+			     page_to_pfn(page), page_ref_count(page));
+		xen_unpop_stats.seed_pages_dropped++;
+		return;
+	}
 	if (!xen_unpop_seed_record(xen_unpop_seed_range, &xen_unpop_seed_ranges,
 				   XEN_UNPOP_SEED_RANGES, page_to_pfn(page))) {
 		pr_warn_once("too many runs of seed pages, the rest is not used\n");
@@ -771,6 +787,73 @@ static void xen_unpop_hold(struct xen_unpop_chunk *chunk, unsigned int idx,
 			   msecs_to_jiffies(xen_unpop_held_delay_ms));
 }
 
+/* The bit of seed frame @pfn in xen_unpop_seeds_held. */
+static unsigned long xen_unpop_seed_bit(unsigned long pfn)
+{
+	unsigned long bit = 0;
+	unsigned int i;
+
+	for (i = 0; i < xen_unpop_seed_ranges; i++) {
+		const struct range *run = &xen_unpop_seed_range[i];
+
+		if (pfn >= run->start && pfn <= run->end)
+			return bit + (pfn - run->start);
+		bit += run->end - run->start + 1;
+	}
+	return bit;	/* not a seed frame: one past the last bit */
+}
+
+/* The seed frame of bit @bit of xen_unpop_seeds_held. */
+static unsigned long xen_unpop_seed_pfn(unsigned long bit)
+{
+	unsigned int i;
+
+	for (i = 0; i < xen_unpop_seed_ranges; i++) {
+		const struct range *run = &xen_unpop_seed_range[i];
+		unsigned long len = run->end - run->start + 1;
+
+		if (bit < len)
+			return run->start + bit;
+		bit -= len;
+	}
+	return 0;
+}
+
+/*
+ * Hold seed @page, which somebody but the pool references, until that
+ * reference goes: handed out again under it, the page would have two
+ * users.  With no map to note it in, it is dropped for good.  Lock held.
+ */
+static void xen_unpop_seed_hold(struct page *page)
+{
+	lockdep_assert_held(&xen_unpop_lock);
+	if (!xen_unpop_seeds_held) {
+		pr_warn_ratelimited("seed page %#lx referenced, not used again\n",
+				    page_to_pfn(page));
+		xen_unpop_stats.seed_pages--;
+		xen_unpop_stats.seed_pages_dropped++;
+		return;
+	}
+	if (WARN_ON_ONCE(__test_and_set_bit(xen_unpop_seed_bit(page_to_pfn(page)),
+					    xen_unpop_seeds_held)))
+		return;
+	xen_unpop_stats.seed_pages_held++;
+	queue_delayed_work(system_unbound_wq, &xen_unpop_held_work,
+			   msecs_to_jiffies(xen_unpop_held_delay_ms));
+}
+
+/* Put seed @page back among the free ones, or hold it.  Lock held. */
+static void xen_unpop_seed_put(struct page *page)
+{
+	lockdep_assert_held(&xen_unpop_lock);
+	if (page_ref_count(page) != XEN_UNPOP_IDLE_REFCOUNT) {
+		xen_unpop_seed_hold(page);
+		return;
+	}
+	list_add(&page->lru, &xen_unpop_seeds);
+	xen_unpop_stats.seed_pages_free++;
+}
+
 /*
  * A free page of @chunk that nobody references, from the hint on, or
  * nr_pages if none is left; free pages found referenced are held.  Lock
@@ -830,9 +913,16 @@ static unsigned int xen_unpop_take_pages(unsigned int nr, struct page **pages)
 
 	/* Seed pages cost nothing: first. */
 	while (got < nr && !list_empty(&xen_unpop_seeds)) {
-		pages[got] = list_first_entry(&xen_unpop_seeds, struct page, lru);
-		list_del(&pages[got++]->lru);
+		struct page *page = list_first_entry(&xen_unpop_seeds,
+						     struct page, lru);
+
+		list_del(&page->lru);
 		xen_unpop_stats.seed_pages_free--;
+		/* Referenced since its free, by whoever kept a pointer. */
+		if (page_ref_count(page) != XEN_UNPOP_IDLE_REFCOUNT)
+			xen_unpop_seed_hold(page);
+		else
+			pages[got++] = page;
 	}
 	if (got == nr)
 		return got;
@@ -899,10 +989,25 @@ static bool xen_unpop_put(struct page *page)
 static bool xen_unpop_release_held(void)
 {
 	struct xen_unpop_chunk *chunk;
+	unsigned long bit;
 	unsigned int idx;
 
+	lockdep_assert_held(&xen_unpop_lock);
+	if (xen_unpop_stats.seed_pages_held) {
+		for_each_set_bit(bit, xen_unpop_seeds_held,
+				 xen_unpop_seed_frames) {
+			struct page *page = pfn_to_page(xen_unpop_seed_pfn(bit));
+
+			if (page_ref_count(page) != XEN_UNPOP_IDLE_REFCOUNT)
+				continue;
+			__clear_bit(bit, xen_unpop_seeds_held);
+			list_add(&page->lru, &xen_unpop_seeds);
+			xen_unpop_stats.seed_pages_held--;
+			xen_unpop_stats.seed_pages_free++;
+		}
+	}
 	if (!xen_unpop_stats.pages_held)
-		return false;
+		return xen_unpop_stats.seed_pages_held;
 	list_for_each_entry(chunk, &xen_unpop_chunks, list) {
 		if (!chunk->nr_held)
 			continue;
@@ -917,7 +1022,7 @@ static bool xen_unpop_release_held(void)
 			xen_unpop_stats.pages_free++;
 		}
 	}
-	return xen_unpop_stats.pages_held;
+	return xen_unpop_stats.pages_held || xen_unpop_stats.seed_pages_held;
 }
 
 /*
@@ -1142,8 +1247,7 @@ void xen_free_unpopulated_pages(unsigned int nr_pages, struct page **pages)
 		} else if (xen_unpop_seeding) {
 			xen_unpop_seed(page);
 		} else if (xen_unpop_seed_page(page)) {
-			list_add(&page->lru, &xen_unpop_seeds);
-			xen_unpop_stats.seed_pages_free++;
+			xen_unpop_seed_put(page);
 		}
 	}
 	if (emptied)
@@ -1296,9 +1400,16 @@ static int __init unpopulated_init(void)
 	xen_unpop_seeding = true;
 	ret = arch_xen_unpopulated_init(&target_resource);
 	xen_unpop_seeding = false;
-	if (xen_unpop_stats.seed_pages)
+	if (xen_unpop_stats.seed_pages) {
 		pr_info("%lu seed pages in %u runs from the architecture\n",
 			xen_unpop_stats.seed_pages, xen_unpop_seed_ranges);
+		/* The bit of no seed frame: one past the last. */
+		xen_unpop_seed_frames = xen_unpop_seed_bit(ULONG_MAX);
+		xen_unpop_seeds_held = bitmap_zalloc(xen_unpop_seed_frames,
+						     GFP_KERNEL);
+		if (!xen_unpop_seeds_held)
+			pr_warn("no map of held seed pages: a seed page freed referenced is not used again\n");
+	}
 	if (ret) {
 		pr_info("no resource for unpopulated pages (%d), using ballooned pages\n",
 			ret);
@@ -1359,7 +1470,8 @@ static int xen_unpop_stats_show(struct seq_file *s, void *unused)
 	seq_printf(s, "pages_total %lu\n", st.pages_total);
 	seq_printf(s, "pages_free %lu\n", st.pages_free);
 	seq_printf(s, "pages_in_use %lu\n", st.pages_total - st.pages_free -
-		   st.pages_held + st.seed_pages - st.seed_pages_free);
+		   st.pages_held + st.seed_pages - st.seed_pages_free -
+		   st.seed_pages_held);
 	seq_printf(s, "contiguous_runs %lu\n", st.contiguous_runs);
 	seq_printf(s, "contiguous_pages %lu\n", st.contiguous_pages);
 	seq_printf(s, "fallback_allocs %lu\n", st.fallback_allocs);
@@ -1372,6 +1484,7 @@ static int xen_unpop_stats_show(struct seq_file *s, void *unused)
 	seq_printf(s, "pages_held %lu\n", st.pages_held);
 	seq_printf(s, "seed_pages %lu\n", st.seed_pages);
 	seq_printf(s, "seed_pages_free %lu\n", st.seed_pages_free);
+	seq_printf(s, "seed_pages_held %lu\n", st.seed_pages_held);
 	seq_printf(s, "seed_pages_dropped %lu\n", st.seed_pages_dropped);
 	return 0;
 }

@@ -18,7 +18,8 @@
 #   kernel checks  our arm64 objects rebuilt with W=1 and sparse, no
 #                  warnings; kernel-doc
 #   kunit-run      the pure suite with kunit.py exec, without Xen
-#   boot-regions   Xen + our dom0: regions, holes, tool, KUnit
+#   boot-regions   Xen + our dom0: regions, holes, tool, KUnit; the
+#                  balloon's target raised: no memory hotplugged
 #   boot-no-regions  the same with ext_regions=no: fallback
 #   boot-small-regions  a layout with a 64 MiB region: the pool uses it
 #   layout-*-xen4.20  both layouts under Debian 13's Xen 4.20
@@ -32,7 +33,8 @@
 #   7.3 (mainline) the series' mainline form: checkpatch, git am,
 #                  patches/; our kernel and stock's (test-baseline.sh):
 #     boot-regions-7.3  every KUnit suite and kselftest
-#     boot-stock-7.3    the series' kselftests skip cleanly on stock
+#     boot-stock-7.3    the series' kselftests skip cleanly on stock;
+#                  what stock hotplugs for a raised balloon target
 #     first-map-arm64-7.3  RAM cost of the first grant map, ours beside
 #                  stock in the same run
 #     dmabuf-7.3   a 4 MiB gntdev dma-buf: no superpage shattered (Xen's
@@ -156,8 +158,8 @@ fi
 if part test &&
    step build-kernel-ours "$HERE/build-kernel.sh" ours &&
    step build-initramfs "$HERE/mkinitramfs.sh" "$OUT/initrd.cpio.gz"; then
-	boot "" --log "$RES/boot-regions.log"
-	check "$RES/boot-regions.log" boot-regions --expect-regions \
+	boot "" --dom0-cmdline xu.balloon-grow=64 --log "$RES/boot-regions.log"
+	check "$RES/boot-regions.log" boot-regions --expect-regions --balloon-grow \
 		"${ALL_KUNIT[@]}" "${KSELFTESTS[@]}"
 
 	boot "ext_regions=no" --log "$RES/boot-no-regions.log"

@@ -13,9 +13,11 @@
 # rest).
 #
 #   boot-regions-X.Y  our kernel: the boot-regions assertions, both
-#                     KUnit suites, the four kselftests (-xen4.20: the
-#                     same under Debian 13's Xen 4.20)
-#   boot-stock-X.Y    the series' kselftests skip cleanly on stock
+#                     KUnit suites, the four kselftests, no memory
+#                     hotplugged for a raised balloon target (-xen4.20:
+#                     the same under Debian 13's Xen 4.20)
+#   boot-stock-X.Y    the series' kselftests skip cleanly on stock;
+#                     what stock hotplugs for a raised balloon target
 #   first-map-arm64-X.Y  the first one-page grant map, stock and ours
 #   dmabuf-X.Y        a 4 MiB dma-buf: superpages and RAM, stock, ours
 #                     and our RAM path; a 64 MiB one on ours
@@ -64,19 +66,19 @@ if step baseline-$BL "$HERE/baseline.sh" &&
 		"$HERE/xenboot.py" boot --timeout "${TIMEOUT:-300}" \
 			--xen-cmdline "gnttab_max_frames=512" --xen-version $xv \
 			--kernel "$("$HERE/objdir.sh" --image arm64 ours)" \
-			--log "$RES/$name.log"
+			--dom0-cmdline xu.balloon-grow=64 --log "$RES/$name.log"
 		"$HERE/xenboot.py" check "$RES/$name.log" \
-			--name "$name" --expect-regions \
+			--name "$name" --expect-regions --balloon-grow \
 			"${ALL_KUNIT[@]}" "${KSELFTESTS[@]}" > "$RES/$name-full.tap"
 		tail -n 1 "$RES/$name-full.tap"
 	done
 	"$HERE/xenboot.py" boot --timeout "${TIMEOUT:-300}" \
 		--xen-cmdline "gnttab_max_frames=512" \
 		--kernel "$("$HERE/objdir.sh" --image arm64 stock)" \
-		--dom0-cmdline xu.tests=gntdev_unpopulated,gntdev_dmabuf \
+		--dom0-cmdline "xu.tests=gntdev_unpopulated,gntdev_dmabuf xu.balloon-grow=64" \
 		--log "$RES/boot-stock-$BL.log"
 	"$HERE/xenboot.py" check "$RES/boot-stock-$BL.log" --name boot-stock-$BL \
-		--expect-regions --stock \
+		--expect-regions --stock --balloon-grow \
 		--kselftest-skip "gntdev_unpopulated:kernel without" \
 		--kselftest-skip "gntdev_dmabuf:kernel without" \
 		> "$RES/boot-stock-$BL-full.tap"
@@ -95,7 +97,8 @@ if step baseline-$BL "$HERE/baseline.sh" &&
 fi
 # 6.1's x86 seeds no pages: its seed case skips.
 SEED_CASE=()
-[ "$BL" = 6.1 ] || SEED_CASE=(--kunit-ran xen_unpopulated_alloc.xut_seed_pages)
+[ "$BL" = 6.1 ] || SEED_CASE=(--kunit-ran xen_unpopulated_alloc.xut_seed_pages
+			      --kunit-ran xen_unpopulated_alloc.xut_seed_page_held)
 if [ -z "$ARM64_ONLY" ] &&
    step build-kernel-ours-x86_64-$BL env CONF=x86_64 "$HERE/build-kernel.sh" ours &&
    step build-initramfs-x86_64 "$HERE/mkinitramfs.sh" \

@@ -13,6 +13,7 @@ timeout.  dom0's /init prints "@@section NAME" ... "@@end NAME rc=N".
 """
 
 import argparse
+import itertools
 import os
 import re
 import select
@@ -568,6 +569,10 @@ class Tap:
                 print("#   %s" % d)
         return cond
 
+    def skip(self, name, why):
+        self.n += 1
+        print("ok %d - %s: %s # SKIP %s" % (self.n, self.prefix, name, why))
+
     def done(self):
         print("1..%d" % self.n)
         print("# %s: %d passed, %d failed" % (self.prefix, self.n - self.failed,
@@ -751,6 +756,43 @@ def check(args):
                  "the balloon gave %d MiB back and took it again "
                  "(%d kB, %d kB, %d kB)" % (args.balloon, cur[0], cur[1], cur[2]))
 
+    if args.balloon_grow:
+        # dom0's target raised above its reservation with nothing on the
+        # balloon's list (xu.balloon-grow): only memory hotplug could
+        # meet it.  Dom0 on Arm is mapped 1:1 and cannot populate
+        # hotplugged memory: ours adds none, stock's adds sections (into
+        # an extended region, as likely as not).
+        lines, rc = sec.get("balloon-grow", ([], -1))
+
+        def ram(tag):
+            return [tuple(int(x, 16) for x in m.groups()) for m in re.finditer(
+                r"^%s\s+([0-9a-f]+)-([0-9a-f]+) : System RAM$" % tag,
+                "\n".join(lines), re.M)]
+        before, after = ram("before"), ram("after")
+        blocks = re.findall(r"^memory_blocks:(\d+)$", "\n".join(lines), re.M)
+        t.ok(rc == 0 and bool(before) and len(blocks) == 2 and "raised" in lines,
+             "balloon-grow: System RAM and memory blocks read before and "
+             "after the target was raised", "\n".join(lines[-14:]))
+        added = [r for r in after if r not in before]
+        inside = [a for a in added if any(r[0] <= a[1] and a[0] <= r[1]
+                                          for r in xen)]
+        if args.stock:
+            where = "inside an extended region" if inside else \
+                "outside every region"
+            if added:
+                t.ok(True, "stock: the raised target hotplugged %s (%s)" %
+                     (ranges_str(added), where))
+            else:
+                t.skip("stock: the raised target hotplugged memory",
+                       "stock hotplugged nothing here")
+        else:
+            t.ok(not added and len(set(blocks)) == 1,
+                 "no memory hotplugged for the raised target "
+                 "(memory blocks %s)" % " -> ".join(blocks), fmt(added))
+            t.ok(bool(after) and not inside,
+                 "no region intersects System RAM after the raise",
+                 fmt(inside))
+
     if args.faults:
         # xen-unpop-faults: TAP of its own, case by case.
         lines, rc = sec.get("faults", ([], -1))
@@ -849,7 +891,8 @@ def tally(args):
     passed = failed = 0
     for path in args.files:
         results = 0
-        for line in read_log(path).splitlines():
+        lines = read_log(path).splitlines()
+        for i, line in enumerate(lines):
             m = TAP_RE.match(line)
             if not m or m.group(1):
                 continue
@@ -859,6 +902,10 @@ def tally(args):
             else:
                 failed += 1
                 print("FAILED: %s: %s" % (os.path.basename(path), line.strip()))
+                # What the check said of it, for a log read from afar.
+                for d in itertools.takewhile(lambda l: l.startswith("#   "),
+                                             lines[i + 1:i + 21]):
+                    print("  " + d)
         # A check that died before its first line (a boot that left no
         # log) must not vanish from the count.
         if not results:
@@ -926,6 +973,10 @@ def main():
     c.add_argument("--balloon", type=int, default=0, metavar="MIB",
                    help="dom0 lowered its balloon target by MIB MiB and "
                    "raised it again (xu.balloon=MIB): counters sane")
+    c.add_argument("--balloon-grow", action="store_true",
+                   help="dom0 raised its balloon target with nothing on the "
+                   "balloon's list (xu.balloon-grow=MIB), on Arm: no memory "
+                   "hotplugged (with --stock: what stock hotplugged)")
     c.add_argument("--faults", type=int, default=0, metavar="N",
                    help="xen-unpop-faults ran N cases, all passing")
     c.add_argument("--small-region", action="store_true",
