@@ -98,7 +98,8 @@ fi
 # 6.1's x86 seeds no pages: its seed case skips.
 SEED_CASE=()
 [ "$BL" = 6.1 ] || SEED_CASE=(--kunit-ran xen_unpopulated_alloc.xut_seed_pages
-			      --kunit-ran xen_unpopulated_alloc.xut_seed_page_held)
+			      --kunit-ran xen_unpopulated_alloc.xut_seed_page_held
+			      --kunit-ran xen_unpopulated_alloc.xut_seed_page_late_ref)
 if [ -z "$ARM64_ONLY" ] &&
    step build-kernel-ours-x86_64-$BL env CONF=x86_64 "$HERE/build-kernel.sh" ours &&
    step build-initramfs-x86_64 "$HERE/mkinitramfs.sh" \
