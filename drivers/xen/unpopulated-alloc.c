@@ -826,6 +826,8 @@ static unsigned long xen_unpop_seed_pfn(unsigned long bit)
  */
 static void xen_unpop_seed_hold(struct page *page)
 {
+	unsigned long bit = xen_unpop_seed_bit(page_to_pfn(page));
+
 	lockdep_assert_held(&xen_unpop_lock);
 	if (!xen_unpop_seeds_held) {
 		pr_warn_ratelimited("seed page %#lx referenced, not used again\n",
@@ -834,8 +836,8 @@ static void xen_unpop_seed_hold(struct page *page)
 		xen_unpop_stats.seed_pages_dropped++;
 		return;
 	}
-	if (WARN_ON_ONCE(__test_and_set_bit(xen_unpop_seed_bit(page_to_pfn(page)),
-					    xen_unpop_seeds_held)))
+	if (WARN_ON_ONCE(bit >= xen_unpop_seed_frames ||
+			 __test_and_set_bit(bit, xen_unpop_seeds_held)))
 		return;
 	xen_unpop_stats.seed_pages_held++;
 	queue_delayed_work(system_unbound_wq, &xen_unpop_held_work,
@@ -846,6 +848,11 @@ static void xen_unpop_seed_hold(struct page *page)
 static void xen_unpop_seed_put(struct page *page)
 {
 	lockdep_assert_held(&xen_unpop_lock);
+	/* Freed again while held: the first free left it to us already. */
+	if (WARN_ON_ONCE(xen_unpop_seeds_held &&
+			 test_bit(xen_unpop_seed_bit(page_to_pfn(page)),
+				  xen_unpop_seeds_held)))
+		return;
 	if (page_ref_count(page) != XEN_UNPOP_IDLE_REFCOUNT) {
 		xen_unpop_seed_hold(page);
 		return;
@@ -1405,8 +1412,9 @@ static int __init unpopulated_init(void)
 			xen_unpop_stats.seed_pages, xen_unpop_seed_ranges);
 		/* The bit of no seed frame: one past the last. */
 		xen_unpop_seed_frames = xen_unpop_seed_bit(ULONG_MAX);
-		xen_unpop_seeds_held = bitmap_zalloc(xen_unpop_seed_frames,
-						     GFP_KERNEL);
+		xen_unpop_seeds_held = kvcalloc(BITS_TO_LONGS(xen_unpop_seed_frames),
+						sizeof(unsigned long),
+						GFP_KERNEL | __GFP_NOWARN);
 		if (!xen_unpop_seeds_held)
 			pr_warn("no map of held seed pages: a seed page freed referenced is not used again\n");
 	}
