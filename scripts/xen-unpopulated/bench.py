@@ -150,6 +150,12 @@ FIRST_MAP_NEWER = {"arm64": {"ours_max_kb": 96}}
 # On 6.12 and later the bound is 1.5 times the struct pages, well under
 # the 64 MiB the buffer costs on the RAM path.
 DMABUF_64M_MAX_KB = 1200 if BASELINE == "6.1" else 1536
+# 4 MiB dma-buf, beyond gntdev's arrays (struct pages 64 kB): 6.1 36 kB;
+# 7.3 36, 72 or 84 kB as the median of three boots (single boots read
+# 208 or 256 kB while alive, among others: 208, 256, 208 in one run, 208,
+# 256, 256 in the next), as unsteady as the first map.  All are far from
+# the 4096 kB of the RAM path.
+DMABUF_4M_MAX_KB = 80 if BASELINE == "6.1" else 128
 
 
 def first_map_want(conf):
@@ -269,9 +275,10 @@ def assert_dmabuf():
           % (lost["stock"], lost["ours"], lost["ours-ram"], arrays))
     t.ok(lost["stock"] >= 4096, "stock gives up the buffer's 4096 kB of RAM (%d kB)" % lost["stock"])
     t.ok(lost["ours-ram"] >= 4096, "our RAM fallback does too (%d kB)" % lost["ours-ram"])
-    t.ok(lost["ours"] - arrays <= 80,
-         "ours: the buffer costs at most 80 kB beyond gntdev's arrays "
-         "(%d kB; its struct pages are 64 kB)" % (lost["ours"] - arrays))
+    t.ok(lost["ours"] - arrays <= DMABUF_4M_MAX_KB,
+         "ours: the buffer costs at most %d kB beyond gntdev's arrays "
+         "(%d kB; its struct pages are 64 kB)" % (DMABUF_4M_MAX_KB,
+                                                  lost["ours"] - arrays))
 
     # 64 MiB, which stock cannot export: gntdev's arrays are what the
     # same buffer costs exported again with the pool still grown.
