@@ -537,11 +537,19 @@ def p2m_stats(text):
     return stats
 
 
-def system_ram(sec):
-    """The "System RAM" ranges of an iomem section, (start, end) inclusive."""
+def system_ram(sec, lines=None):
+    """The "System RAM" ranges of an iomem section, or of /proc/iomem
+    lines, (start, end) inclusive."""
+    if lines is None:
+        lines = sec.get("iomem", ([], 0))[0]
     return [tuple(int(x, 16) for x in m.groups()) for m in re.finditer(
-        r"^\s*([0-9a-f]+)-([0-9a-f]+) : System RAM$",
-        "\n".join(sec.get("iomem", ([], 0))[0]), re.M)]
+        r"^\s*([0-9a-f]+)-([0-9a-f]+) : System RAM$", "\n".join(lines), re.M)]
+
+
+def meeting(ranges, others):
+    """The ranges that share an address with one of others (inclusive)."""
+    return [r for r in ranges if any(r[0] <= o[1] and o[0] <= r[1]
+                                     for o in others)]
 
 
 def problems(text):
@@ -652,8 +660,7 @@ def check(args):
              "every usable range lies inside a region Xen advertised",
              fmt(usable))
         ram = system_ram(sec)
-        t.ok(bool(ram) and not any(r[0] <= e[1] and e[0] <= r[1]
-                                   for r in xen for e in ram),
+        t.ok(bool(ram) and not meeting(ram, xen),
              "no region intersects System RAM", fmt(ram))
     elif args.expect_iomem:
         # No extended regions (x86): the pool's space is iomem_resource,
@@ -765,17 +772,15 @@ def check(args):
         lines, rc = sec.get("balloon-grow", ([], -1))
 
         def ram(tag):
-            return [tuple(int(x, 16) for x in m.groups()) for m in re.finditer(
-                r"^%s\s+([0-9a-f]+)-([0-9a-f]+) : System RAM$" % tag,
-                "\n".join(lines), re.M)]
+            return system_ram(sec, [l.split(" ", 1)[1] for l in lines
+                                    if l.startswith(tag + " ")])
         before, after = ram("before"), ram("after")
         blocks = re.findall(r"^memory_blocks:(\d+)$", "\n".join(lines), re.M)
         t.ok(rc == 0 and bool(before) and len(blocks) == 2 and "raised" in lines,
              "balloon-grow: System RAM and memory blocks read before and "
              "after the target was raised", "\n".join(lines[-14:]))
         added = [r for r in after if r not in before]
-        inside = [a for a in added if any(r[0] <= a[1] and a[0] <= r[1]
-                                          for r in xen)]
+        inside = meeting(added, xen)
         if args.stock:
             where = "inside an extended region" if inside else \
                 "outside every region"
