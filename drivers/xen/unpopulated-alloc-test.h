@@ -1021,6 +1021,26 @@ static void xut_seed_pages(struct kunit *test)
 }
 
 /*
+ * The seed-page cases start from every seed page back among the free
+ * ones, no hand-back pending, and the map of held seed pages there; the
+ * pool's counters then.
+ */
+static struct xen_unpop_stats xut_seed_case_begin(struct kunit *test)
+{
+	struct xen_unpop_stats before;
+
+	xut_restore_seeds();
+	xen_unpop_hand_back();
+	xut_cancel_work();
+	before = xut_stats();
+	if (before.seed_pages_free < 2)
+		kunit_skip(test, "no seed pages from the architecture");
+	if (!xen_unpop_seeds_held)
+		kunit_skip(test, "no map of held seed pages");
+	return before;
+}
+
+/*
  * A seed page freed with a reference left is held, as a chunk's page
  * is: not handed out again, nor released by hand-back, until the
  * reference goes; then it is free again.
@@ -1031,14 +1051,7 @@ static void xut_seed_page_held(struct kunit *test)
 	struct page *page, *again = NULL;
 	int ret;
 
-	xut_restore_seeds();
-	xen_unpop_hand_back();
-	xut_cancel_work();
-	before = xut_stats();
-	if (before.seed_pages_free < 2)
-		kunit_skip(test, "no seed pages from the architecture");
-	if (!xen_unpop_seeds_held)
-		kunit_skip(test, "no map of held seed pages");
+	before = xut_seed_case_begin(test);
 
 	KUNIT_ASSERT_EQ(test, xen_alloc_unpopulated_pages(1, &page), 0);
 	if (!xen_unpop_seed_page(page)) {
@@ -1080,14 +1093,7 @@ static void xut_seed_page_late_ref(struct kunit *test)
 	struct page *page, *again = NULL;
 	int ret;
 
-	xut_restore_seeds();
-	xen_unpop_hand_back();
-	xut_cancel_work();
-	before = xut_stats();
-	if (before.seed_pages_free < 2)
-		kunit_skip(test, "no seed pages from the architecture");
-	if (!xen_unpop_seeds_held)
-		kunit_skip(test, "no map of held seed pages");
+	before = xut_seed_case_begin(test);
 
 	/* Freed, it is the first free seed page again. */
 	KUNIT_ASSERT_EQ(test, xen_alloc_unpopulated_pages(1, &page), 0);

@@ -762,12 +762,17 @@ static struct page *xen_unpop_take(struct xen_unpop_chunk *chunk,
 	return pfn_to_page(chunk->first_pfn + idx);
 }
 
+/* Is @page, of a chunk or a seed page, referenced by anybody but the pool? */
+static bool xen_unpop_page_referenced(const struct page *page)
+{
+	return page_ref_count(page) != XEN_UNPOP_IDLE_REFCOUNT;
+}
+
 /* Is page @idx of @chunk referenced by anybody but the pool? */
 static bool xen_unpop_referenced(const struct xen_unpop_chunk *chunk,
 				 unsigned int idx)
 {
-	return page_ref_count(pfn_to_page(chunk->first_pfn + idx)) !=
-	       XEN_UNPOP_IDLE_REFCOUNT;
+	return xen_unpop_page_referenced(pfn_to_page(chunk->first_pfn + idx));
 }
 
 /*
@@ -853,7 +858,7 @@ static void xen_unpop_seed_put(struct page *page)
 			 test_bit(xen_unpop_seed_bit(page_to_pfn(page)),
 				  xen_unpop_seeds_held)))
 		return;
-	if (page_ref_count(page) != XEN_UNPOP_IDLE_REFCOUNT) {
+	if (xen_unpop_page_referenced(page)) {
 		xen_unpop_seed_hold(page);
 		return;
 	}
@@ -926,7 +931,7 @@ static unsigned int xen_unpop_take_pages(unsigned int nr, struct page **pages)
 		list_del(&page->lru);
 		xen_unpop_stats.seed_pages_free--;
 		/* Referenced since its free, by whoever kept a pointer. */
-		if (page_ref_count(page) != XEN_UNPOP_IDLE_REFCOUNT)
+		if (xen_unpop_page_referenced(page))
 			xen_unpop_seed_hold(page);
 		else
 			pages[got++] = page;
@@ -1005,7 +1010,7 @@ static bool xen_unpop_release_held(void)
 				 xen_unpop_seed_frames) {
 			struct page *page = pfn_to_page(xen_unpop_seed_pfn(bit));
 
-			if (page_ref_count(page) != XEN_UNPOP_IDLE_REFCOUNT)
+			if (xen_unpop_page_referenced(page))
 				continue;
 			__clear_bit(bit, xen_unpop_seeds_held);
 			list_add(&page->lru, &xen_unpop_seeds);
