@@ -1540,25 +1540,6 @@ static int xen_unpop_resource_show(struct seq_file *s, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(xen_unpop_resource);
 
-/**
- * xen_debugfs_dir - the "xen" directory at the root of debugfs
- *
- * The directory is shared: x86 creates it early for its own files, and
- * Xen drivers add theirs from initcalls.  The first call looks it up or
- * creates it; the reference that takes is kept, as the directory stays
- * for as long as the kernel runs.
- *
- * Return: the directory, or an ERR_PTR() that debugfs calls accept.
- */
-struct dentry *__init xen_debugfs_dir(void)
-{
-	static struct dentry *xen;
-
-	if (!xen)
-		xen = debugfs_lookup("xen", NULL) ?: debugfs_create_dir("xen", NULL);
-	return xen;
-}
-
 static int __init xen_unpop_debugfs_init(void)
 {
 	struct dentry *dir;

@@ -227,8 +227,12 @@ def dmabuf_cost(repeat=3):
     for i in range(repeat):
         text, _s, v = run("ours", "dmabuf:1024", tag="-%d" % i)
         runs["ours"].append((v, xenboot.p2m_stats(text)))
-        text, _s, v = run("ours", "dmabuf:1024", tag="-ram-%d" % i,
-                          dom0_extra="grant_table.dma_unpopulated=0")
+        text, sec, v = run("ours", "dmabuf:1024", tag="-ram-%d" % i,
+                           dom0_extra="xu.gnttab-dma=ram")
+        if sec.get("gnttab-dma", ([], 1)) != (["N"], 0):
+            sys.exit("bench: ours could not be put on the RAM path "
+                     "(debugfs xen/gnttab_dma_unpopulated): %s"
+                     % (sec.get("gnttab-dma"),))
         runs["ours-ram"].append((v, xenboot.p2m_stats(text)))
     return runs
 
@@ -478,7 +482,7 @@ def main():
     print("dma-buf: the same free RAM count before export and while alive, "
           "4 MiB as the median of 3 boots;")
     print("[1] gntdev's arrays measured as our forced RAM path "
-          "(grant_table.dma_unpopulated=0) minus its 4096 kB, same run;")
+          "(debugfs xen/gnttab_dma_unpopulated N) minus its 4096 kB, same run;")
     print("[2] minus what the same buffer costs exported again (the pool "
           "grown already): an upper bound; its struct pages are 1024 kB;")
     print("superpages: Xen's 'q' debug key, dom0's \"2M mappings (shattered N)\" "

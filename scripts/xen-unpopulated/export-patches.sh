@@ -9,7 +9,8 @@
 #
 # For each commit of baseline..series, in order, patches/NN-name/ gets:
 #   message        the commit message, without the Signed-off-by lines
-#                  (series.sh adds the identity of whoever makes it)
+#                  (series.sh adds the identity of whoever makes it), or
+#                  message-6.1 where the patch has one
 #   files          kept as it is (which of our files the patch owns)
 #   upstream.diff  the commit's diff to every other file
 # and each of our files is copied from the series' last commit to its
@@ -21,7 +22,8 @@
 # the staleness check uses it.
 #
 # A series made on another baseline (make series BASELINE=6.12 or
-# BASELINE=mainline) writes only upstream-X.Y.diff: what the commit
+# BASELINE=mainline) writes only upstream-X.Y.diff, and message-X.Y
+# where the patch has one (else its message must be the shared one): what the commit
 # changes after the patch's own files were copied from the repository,
 # our files included, so an edit to one of our files there is an
 # X.Y-only change.  Where the diff of the nearest older baseline
@@ -91,9 +93,11 @@ if [ "$BL" != 6.1 ]; then
 			g diff --no-color --no-ext-diff --full-index --no-renames \
 				"$from" "$c" > "$out/upstream-$BL.diff"
 		fi
-		if ! g log -1 --format=%B "$c" | unsigned |
-		     cmp -s - "$dir/message"; then
-			echo "export-patches: $(basename "$dir"): the message differs from patches/; messages are shared, edit them in a 6.1 series" >&2
+		msg=$(patch_message "$dir" "$BL")
+		if [ "$msg" != "$dir/message" ]; then
+			g log -1 --format=%B "$c" | unsigned > "$out/${msg##*/}"
+		elif ! g log -1 --format=%B "$c" | unsigned | cmp -s - "$msg"; then
+			echo "export-patches: $(basename "$dir"): the message differs from patches/; messages are shared, edit them in a 6.1 series (or give this form its own: message-$BL)" >&2
 			exit 1
 		fi
 	done
@@ -108,7 +112,8 @@ for i in "${!commits[@]}"; do
 	out=$DEST/$name
 	mkdir -p "$out"
 	[ "$DEST" = "$REPO/patches" ] || cp "${dirs[$i]}/files" "$out/files"
-	g log -1 --format=%B "$c" | unsigned > "$out/message"
+	msg=$(patch_message "${dirs[$i]}" 6.1)
+	g log -1 --format=%B "$c" | unsigned > "$out/${msg##*/}"
 	mapfile -t own < <(grep -v '^#' "${dirs[$i]}/files" || true)
 	excl=()
 	for f in "${own[@]}"; do

@@ -77,6 +77,18 @@ patch_diff() {
 	echo "$dir/upstream.diff"
 }
 
+# patch_message DIR BL: the message of patch DIR for baseline BL:
+# message-BL where that form does more than the others (a backport that
+# converts a user the mainline tree no longer has says so), else the
+# message all forms share.
+patch_message() {
+	if [ -f "$1/message-$2" ]; then
+		echo "$1/message-$2"
+	else
+		echo "$1/message"
+	fi
+}
+
 baseline_vars() {
 	local mainline
 

@@ -25,14 +25,15 @@ if ! log=$("$HERE/export-patches.sh" "$1" "$TMP" 2>&1); then
 	echo "# patches-check: 0 passed, 1 failed"
 	exit 1
 fi
-# A 6.1 series writes message, files and upstream.diff; one on another
-# baseline writes only that baseline's upstream-X.Y.diff, where needed.
+# A 6.1 series writes message (or message-6.1), files and upstream.diff;
+# one on another baseline writes only that baseline's upstream-X.Y.diff
+# and message-X.Y, where needed.
 BL=$(git -C "$1" log -1 --format=%s baseline | sed -n 's/^baseline: \([0-9]*\.[0-9]*\).*/\1/p')
 if [ "$BL" = 6.1 ]; then
-	mine=(message files upstream.diff)
+	mine=(message message-6.1 files upstream.diff)
 	hint="make patches"
 else
-	mine=("upstream-$BL.diff")
+	mine=("upstream-$BL.diff" "message-$BL")
 	hint="make patches BASELINE=$BL"
 fi
 # norm FILE: a diff without what moves when the baseline does but our
@@ -51,6 +52,8 @@ for dir in "$REPO"/patches/[0-9]*/; do
 	n=$((n + 1))
 	stale=
 	for f in "${mine[@]}"; do
+		# a form with its own message leaves the shared one alone
+		[ "$f" = message ] && [ -f "$dir/message-$BL" ] && continue
 		if [ -f "$dir/$f" ] || [ -f "$TMP/$name/$f" ]; then
 			if [ -f "$dir/$f" ] && [ -f "$TMP/$name/$f" ]; then
 				stale+=$(diff -u --label "patches/$name/$f" \

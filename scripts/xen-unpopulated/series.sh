@@ -7,7 +7,10 @@
 #   series.sh BASELINE OUTDIR [TREE [N]]
 #
 # Each directory patches/NN-name/ is one patch:
-#   message        subject line, blank line, body with Signed-off-by
+#   message        subject line, blank line, body (series.sh adds the
+#                  Signed-off-by)
+#   message-X.Y    the same for the X.Y form, where it says more (a
+#                  backport's note; objdir.sh's patch_message)
 #   files          our files (repository paths = kernel paths): new ones,
 #                  or baseline files that the patch rewrites as a whole
 #   upstream.diff  small diff to baseline files (may be empty)
@@ -133,11 +136,12 @@ for dir in "$REPO"/patches/[0-9]*/; do
 			{ echo "series: $name: ${diff##*/} does not apply" >&2; exit 1; }
 	fi
 	git_w add -A
-	if grep -q 'Signed-off-by:' "$dir/message"; then
-		echo "series: $name: message carries a Signed-off-by; the series adds it" >&2
+	msg=$(patch_message "$dir" "$BL")
+	if grep -q 'Signed-off-by:' "$msg"; then
+		echo "series: $name: ${msg##*/} carries a Signed-off-by; the series adds it" >&2
 		exit 1
 	fi
-	signed "$dir/message" | git_w commit -q -F - ||
+	signed "$msg" | git_w commit -q -F - ||
 		{ echo "series: $name: nothing to commit" >&2; exit 1; }
 done
 
