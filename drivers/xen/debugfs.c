@@ -12,8 +12,9 @@
  * xen_debugfs_dir - the "xen" directory at the root of debugfs
  *
  * The first call creates the directory; later calls return it.  It stays
- * for as long as the kernel runs.  The callers are initcalls, which run one
- * after the other, so no lock is needed.
+ * for as long as the kernel runs.  For built-in init code only: the
+ * callers are initcalls, which run one after the other, so no lock is
+ * needed.
  *
  * Return: the directory, or an ERR_PTR() that debugfs calls take as a
  * parent and then do nothing.

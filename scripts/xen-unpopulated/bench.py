@@ -231,7 +231,7 @@ def dmabuf_cost(repeat=3):
                            dom0_extra="xu.gnttab-dma=ram")
         if sec.get("gnttab-dma", ([], 1)) != (["N"], 0):
             sys.exit("bench: ours could not be put on the RAM path "
-                     "(debugfs xen/gnttab_dma_unpopulated): %s"
+                     "(debugfs xen/grant_table/dma_unpopulated): %s"
                      % (sec.get("gnttab-dma"),))
         runs["ours-ram"].append((v, xenboot.p2m_stats(text)))
     return runs
@@ -482,7 +482,7 @@ def main():
     print("dma-buf: the same free RAM count before export and while alive, "
           "4 MiB as the median of 3 boots;")
     print("[1] gntdev's arrays measured as our forced RAM path "
-          "(debugfs xen/gnttab_dma_unpopulated N) minus its 4096 kB, same run;")
+          "(debugfs xen/grant_table/dma_unpopulated N) minus its 4096 kB, same run;")
     print("[2] minus what the same buffer costs exported again (the pool "
           "grown already): an upper bound; its struct pages are 1024 kB;")
     print("superpages: Xen's 'q' debug key, dom0's \"2M mappings (shattered N)\" "

@@ -160,7 +160,7 @@ if part test &&
    step build-initramfs "$HERE/mkinitramfs.sh" "$OUT/initrd.cpio.gz"; then
 	boot "" --dom0-cmdline xu.balloon-grow=64 --log "$RES/boot-regions.log"
 	check "$RES/boot-regions.log" boot-regions --expect-regions --balloon-grow \
-		"${ALL_KUNIT[@]}" "${KSELFTESTS[@]}"
+		"${ALL_KUNIT[@]}" "${KSELFTESTS[@]}" "${DEBUGFS_ARM64[@]}"
 
 	boot "ext_regions=no" --log "$RES/boot-no-regions.log"
 	check "$RES/boot-no-regions.log" boot-no-regions --expect-no-regions \
@@ -296,7 +296,9 @@ if part configs; then
 		"$HERE/xenboot.py" boot --arch x86_64 --timeout "$BOOT_TIMEOUT" \
 			--kernel "$(img x86_64)" --dom0-cmdline xu.balloon=64 \
 			--initrd "$OUT/initrd-x86_64.cpio.gz" --log "$RES/boot-x86_64.log"
+		# shellcheck disable=SC2046 # debugfs_x86: words, no spaces
 		check "$RES/boot-x86_64.log" boot-x86_64 --expect-iomem --balloon 64 \
+			$(debugfs_x86 "$OUT/linux-source-6.1") \
 			"${ALL_KUNIT[@]}" --kselftest gntdev_unpopulated \
 			--kselftest gntdev_map_mmap --kselftest gntdev_load \
 			--kselftest-skip "gntdev_dmabuf:cannot export dma-bufs"

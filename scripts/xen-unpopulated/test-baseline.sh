@@ -69,7 +69,8 @@ if step baseline-$BL "$HERE/baseline.sh" &&
 			--dom0-cmdline xu.balloon-grow=64 --log "$RES/$name.log"
 		"$HERE/xenboot.py" check "$RES/$name.log" \
 			--name "$name" --expect-regions --balloon-grow \
-			"${ALL_KUNIT[@]}" "${KSELFTESTS[@]}" > "$RES/$name-full.tap"
+			"${ALL_KUNIT[@]}" "${KSELFTESTS[@]}" "${DEBUGFS_ARM64[@]}" \
+			> "$RES/$name-full.tap"
 		tail -n 1 "$RES/$name-full.tap"
 	done
 	"$HERE/xenboot.py" boot --timeout "${TIMEOUT:-300}" \
@@ -108,8 +109,10 @@ if [ -z "$ARM64_ONLY" ] &&
 		--kernel "$("$HERE/objdir.sh" --image x86_64)" \
 		--initrd "$OUT/initrd-x86_64.cpio.gz" --dom0-cmdline xu.balloon=64 \
 		--log "$RES/boot-x86_64-$BL.log"
+	# shellcheck disable=SC2046 # debugfs_x86: words, no spaces
 	"$HERE/xenboot.py" check "$RES/boot-x86_64-$BL.log" \
 		--name boot-x86_64-$BL --expect-iomem --balloon 64 "${ALL_KUNIT[@]}" \
+		$(debugfs_x86 "$OUT/$BL_PKG") \
 		${SEED_CASE[@]+"${SEED_CASE[@]}"} \
 		--kselftest gntdev_unpopulated --kselftest gntdev_map_mmap \
 		--kselftest gntdev_load \

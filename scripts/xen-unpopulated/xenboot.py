@@ -811,6 +811,12 @@ def check(args):
              "rc=%d, cases: %s\n%s" % (rc, " ".join(sorted(cases)),
                                         "\n".join(lines[-10:])))
 
+    if args.debugfs_has:
+        listing, _rc = sec.get("debugfs-xen", ([], -1))
+        for path in args.debugfs_has:
+            t.ok(path in listing, "debugfs xen/%s exists" % path,
+                 "xen/ holds: %s" % " ".join(listing))
+
     if args.kunit or args.kunit_ran:
         cases, suites, parse_errors = kunit_parse(text)
         t.ok(not parse_errors, "KUnit output parses cleanly with tools/testing/kunit/kunit.py parse",
@@ -988,6 +994,8 @@ def main():
                    help="the pool, exhausted, used every region whole")
     c.add_argument("--kunit-ran", action="append", default=[], metavar="SUITE.CASE",
                    help="KUnit case that must have passed, not been skipped")
+    c.add_argument("--debugfs-has", action="append", default=[], metavar="PATH",
+                   help="file or directory under debugfs's xen/ that must exist")
     c.add_argument("--kselftest", action="append", default=[], metavar="NAME",
                    help="kselftest program that must have run in dom0")
     c.add_argument("--kselftest-skip", action="append", default=[],

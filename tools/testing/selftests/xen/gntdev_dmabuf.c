@@ -10,10 +10,10 @@
  * allocator's counters (debugfs xen/unpopulated/stats) say which path
  * backed the buffer, and must return to where they were after release.
  *
- * N in debugfs xen/gnttab_dma_unpopulated forces the RAM path, which
- * without CMA cannot provide buffers of more than a few MiB: there the
- * bigger variants may fail with ENOMEM, as they do on a stock kernel, or
- * succeed on RAM where CMA has the memory.
+ * N in debugfs xen/grant_table/dma_unpopulated forces the RAM path,
+ * which without CMA cannot provide buffers of more than a few MiB: there
+ * the bigger variants may fail with ENOMEM, as they do on a stock kernel,
+ * or succeed on RAM where CMA has the memory.
  *
  * Variants are sized in bytes of buffer; the uAPI counts grants, one a
  * kernel page, of which only the first Xen page is granted.
@@ -47,7 +47,7 @@
 #include "../kselftest_harness.h"
 #include "unpopulated.h"
 
-#define KNOB	"/sys/kernel/debug/xen/gnttab_dma_unpopulated"
+#define KNOB	"/sys/kernel/debug/xen/grant_table/dma_unpopulated"
 /* Largest buffer the RAM path surely gives, CMA or not. */
 #define RAM_PATH_SURE_BYTES	(4UL << 20)
 /* Granted pages a buffer is exported from, used in turn (RAM they take). */
