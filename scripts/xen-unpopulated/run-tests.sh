@@ -28,8 +28,10 @@
 #                  the small layout (guests.sh; make guests adds stock
 #                  and ext_regions=no)
 #   6.12           the series' 6.12 form: checkpatch, git am onto the
-#                  pristine 6.12 tree, patches/ in step (our 6.12 kernel
-#                  booted, stock 6.12 beside it: make test-6.12)
+#                  pristine 6.12 tree, patches/ in step; boot-regions-6.12,
+#                  our 6.12 kernel as arm64 dom0 with every KUnit suite
+#                  and kselftest (stock 6.12 beside it and the x86_64 PV
+#                  dom0: make test-6.12)
 #   7.3 (mainline) the series' mainline form: checkpatch, git am,
 #                  patches/; our kernel and stock's (test-baseline.sh):
 #     boot-regions-7.3  every KUnit suite and kselftest
@@ -216,14 +218,16 @@ if part test &&
 fi
 
 # The 6.12 LTS form of the series: it applies with git am to the
-# pristine 6.12 tree, checkpatch-clean, patches/ in step.  Our 6.12
-# kernel booted, stock 6.12 beside it and our 6.12 x86_64 PV dom0 are
-# make test-6.12.
+# pristine 6.12 tree, checkpatch-clean, patches/ in step, and our 6.12
+# kernel boots as arm64 dom0 with every KUnit suite and kselftest
+# (boot-regions-6.12).  Stock 6.12 beside it and our 6.12 x86_64 PV dom0
+# are make test-6.12.
 if part test &&
    step baseline-6.12 env BASELINE=6.12 "$HERE/baseline.sh" &&
    step series-6.12 "$HERE/series.sh" "$OUT/linux-source-6.12" \
 	"$REPO/out/series-6.12"; then
 	series_checks 6.12
+	BASELINE=6.12 TALLY=n "$HERE/test-baseline.sh" --ours-arm64
 fi
 
 # The mainline form (the newest X.Y with an upstream-X.Y.diff, Debian
