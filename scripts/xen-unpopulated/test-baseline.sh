@@ -60,39 +60,36 @@ STEP_TAP_SUFFIX=-$BL-full
 # shellcheck source=step.sh
 . "$HERE/step.sh"
 
+# boot_regions XEN_VERSION: our arm64 kernel booted as dom0 under that
+# Xen, with the boot-regions assertions, every KUnit suite and kselftest
+# and what the series puts in debugfs (boot-regions-X.Y[-xenV]).
+boot_regions() {
+	local xv=$1 name=boot-regions-$BL
+	[ "$xv" = 4.17 ] || name=$name-xen$xv
+	"$HERE/xenboot.py" boot --timeout "${TIMEOUT:-300}" \
+		--xen-cmdline "gnttab_max_frames=512" --xen-version "$xv" \
+		--kernel "$("$HERE/objdir.sh" --image arm64 ours)" \
+		--dom0-cmdline xu.balloon-grow=64 --log "$RES/$name.log"
+	"$HERE/xenboot.py" check "$RES/$name.log" \
+		--name "$name" --expect-regions --balloon-grow \
+		"${ALL_KUNIT[@]}" "${KSELFTESTS[@]}" "${DEBUGFS_ARM64[@]}" \
+		> "$RES/$name-full.tap"
+	tail -n 1 "$RES/$name-full.tap"
+}
+
 if [ -n "$OURS_ONLY" ]; then
 	if step baseline-$BL "$HERE/baseline.sh" &&
 	   step build-kernel-ours-$BL "$HERE/build-kernel.sh" ours &&
 	   step build-initramfs "$HERE/mkinitramfs.sh" "$OUT/initrd.cpio.gz"; then
-		name=boot-regions-$BL
-		"$HERE/xenboot.py" boot --timeout "${TIMEOUT:-300}" \
-			--xen-cmdline "gnttab_max_frames=512" \
-			--kernel "$("$HERE/objdir.sh" --image arm64 ours)" \
-			--dom0-cmdline xu.balloon-grow=64 --log "$RES/$name.log"
-		"$HERE/xenboot.py" check "$RES/$name.log" \
-			--name "$name" --expect-regions --balloon-grow \
-			"${ALL_KUNIT[@]}" "${KSELFTESTS[@]}" "${DEBUGFS_ARM64[@]}" \
-			> "$RES/$name-full.tap"
-		tail -n 1 "$RES/$name-full.tap"
+		boot_regions 4.17
 	fi
 elif step baseline-$BL "$HERE/baseline.sh" &&
    step build-kernel-ours-$BL "$HERE/build-kernel.sh" ours &&
    step build-kernel-stock-$BL "$HERE/build-kernel.sh" stock &&
    step build-initramfs "$HERE/mkinitramfs.sh" "$OUT/initrd.cpio.gz"; then
 	# Under Debian 12's Xen 4.17 and Debian 13's 4.20 alike.
-	for xv in 4.17 4.20; do
-		name=boot-regions-$BL
-		[ $xv = 4.17 ] || name=$name-xen$xv
-		"$HERE/xenboot.py" boot --timeout "${TIMEOUT:-300}" \
-			--xen-cmdline "gnttab_max_frames=512" --xen-version $xv \
-			--kernel "$("$HERE/objdir.sh" --image arm64 ours)" \
-			--dom0-cmdline xu.balloon-grow=64 --log "$RES/$name.log"
-		"$HERE/xenboot.py" check "$RES/$name.log" \
-			--name "$name" --expect-regions --balloon-grow \
-			"${ALL_KUNIT[@]}" "${KSELFTESTS[@]}" "${DEBUGFS_ARM64[@]}" \
-			> "$RES/$name-full.tap"
-		tail -n 1 "$RES/$name-full.tap"
-	done
+	boot_regions 4.17
+	boot_regions 4.20
 	"$HERE/xenboot.py" boot --timeout "${TIMEOUT:-300}" \
 		--xen-cmdline "gnttab_max_frames=512" \
 		--kernel "$("$HERE/objdir.sh" --image arm64 stock)" \
