@@ -100,7 +100,7 @@ BOOT = $(S)/xenboot.py boot --arch $(BOOT_ARCH) --initrd $(INITRD) \
 	--layout $(LAYOUT) --xen-version $(XEN)
 
 .PHONY: all deps baseline kernel stock initramfs run test bench host-test \
-	series checkpatch patches clean fuzz test-6.12 test-mainline test-6.1 test-configs test-all guests bisect kunit
+	series checkpatch patches clean fuzz test-6.12 test-mainline test-6.1 test-configs test-all guests bisect kunit profile
 
 all: run
 
@@ -169,6 +169,11 @@ host-test:
 bench: kernel stock initramfs
 	@BENCH=1 $(S)/install-deps.sh
 	@$(S)/bench.py
+
+# Where a single-page gntdev map+unmap spends its time, stock beside ours:
+# sampled through QEMU's QMP socket (profile.py).
+profile: kernel stock initramfs
+	@$(S)/profile.py
 
 kunit: kernel
 	@cd $(OUT)/linux-ours$(if $(filter-out 6.1,$(BASELINE)),-$(BASELINE)) && \

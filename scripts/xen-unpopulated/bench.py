@@ -25,12 +25,17 @@ BASELINE = os.environ.get("BASELINE") or "6.1"
 BL_TAG = "" if BASELINE == "6.1" else "-" + BASELINE
 
 
-def image(kernel, conf="arm64"):
-    """The boot image of KERNEL (ours or stock) built for CONF."""
+def objdir(kernel, conf="arm64"):
+    """(object tree, boot image in it) of KERNEL (ours or stock) for CONF."""
     obj, img = subprocess.run(
         [os.path.join(xenboot.HERE, "objdir.sh"), conf, kernel], check=True,
         capture_output=True, text=True).stdout.split()
-    return os.path.join(xenboot.BUILD, obj, img)
+    return os.path.join(xenboot.BUILD, obj), img
+
+
+def image(kernel, conf="arm64"):
+    """The boot image of KERNEL (ours or stock) built for CONF."""
+    return os.path.join(*objdir(kernel, conf))
 
 
 def arch_of(conf):

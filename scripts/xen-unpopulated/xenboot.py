@@ -14,12 +14,15 @@ timeout.  dom0's /init prints "@@section NAME" ... "@@end NAME rc=N".
 
 import argparse
 import itertools
+import json
 import os
 import re
 import select
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -293,6 +296,64 @@ def qemu_command(args):
     ] + args.qemu_extra
 
 
+class Sampler(threading.Thread):
+    """Where the vCPU is, sampled through QEMU's QMP socket (make profile).
+
+    Each sample stops the machine, reads vCPU 0's registers and lets it
+    go on: stopped, a TCG vCPU leaves its translation block, so its PC
+    and exception level are exact; the guest's clocks stop meanwhile.
+    The samples are "EL PC" lines, EL 1 for dom0's kernel, 0 for its
+    user space, 2 for Xen.
+    """
+
+    PC_RE = re.compile(r"\bPC=([0-9a-f]+)")
+    EL_RE = re.compile(r"\bEL(\d)[th]\b")
+
+    def __init__(self, path, out, hz):
+        super().__init__(daemon=True)
+        self.path, self.out, self.period = path, out, 1.0 / hz
+        self.stop_event = threading.Event()
+        self.samples = 0
+
+    def command(self, f, name, **arguments):
+        msg = {"execute": name}
+        if arguments:
+            msg["arguments"] = arguments
+        f.write((json.dumps(msg) + "\n").encode())
+        f.flush()
+        while True:
+            line = f.readline()
+            if not line:
+                raise EOFError("QMP closed")
+            reply = json.loads(line)
+            if "return" in reply or "error" in reply:
+                return reply.get("return", "")
+
+    def run(self):
+        try:
+            self.sample()
+        except (OSError, EOFError, ValueError):
+            pass  # QEMU went away: the samples so far stand
+
+    def sample(self):
+        sock = socket.socket(socket.AF_UNIX)
+        sock.connect(self.path)
+        f = sock.makefile("rwb")
+        f.readline()
+        self.command(f, "qmp_capabilities")
+        with open(self.out, "w") as out:
+            while not self.stop_event.wait(self.period):
+                self.command(f, "stop")
+                regs = self.command(f, "human-monitor-command",
+                                    **{"command-line": "info registers"})
+                self.command(f, "cont")
+                pc, el = self.PC_RE.search(regs), self.EL_RE.search(regs)
+                if pc and el:
+                    out.write("%s %s\n" % (el.group(1), pc.group(1)))
+                    self.samples += 1
+        sock.close()
+
+
 def boot(args):
     """Run QEMU once; return (log text, exit code, timed out)."""
     cmd = qemu_command(args)
@@ -307,6 +368,15 @@ def boot(args):
                 (layout, ranges_str(want) if want else "any",
                  ranges_str(reserved))).encode()
     head += ("@@xenboot xen %s\n" % (args.xen or xen_version(args))).encode()
+    # make profile: dom0 prints "@@xenboot profile start" and "... stop"
+    # around what is to be sampled (Sampler, above).
+    profile = getattr(args, "profile", None)
+    sampler = qmp = None
+    if profile:
+        qmp = os.path.splitext(args.log)[0] + ".qmp"
+        if os.path.exists(qmp):
+            os.unlink(qmp)
+        cmd += ["-qmp", "unix:%s,server=on,wait=off" % qmp]
     print("xenboot: %s" % " ".join(cmd), file=sys.stderr)
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)
@@ -350,6 +420,12 @@ def boot(args):
         # lets dom0's /init go on.
         while b"\n" in pending:
             line, pending = pending.split(b"\n", 1)
+            if profile and re.match(rb"^@@xenboot profile start\r*$", line):
+                sampler = Sampler(qmp, profile, getattr(args, "profile_hz", 200))
+                sampler.start()
+            if sampler and re.match(rb"^@@xenboot profile stop\r*$", line):
+                sampler.stop_event.set()
+                sampler.join()
             m = re.match(rb"^@@xenboot debug-key (\w)(?: \S+)?\r*$", line)
             if m:
                 time.sleep(0.5)
@@ -361,6 +437,9 @@ def boot(args):
                 time.sleep(0.5)
                 proc.stdin.write(b"\n")
                 proc.stdin.flush()
+    if sampler:
+        sampler.stop_event.set()
+        sampler.join()
     if timed_out or proc.poll() is None:
         try:
             os.killpg(proc.pid, signal.SIGKILL)
@@ -478,7 +557,6 @@ def kunit_parse(text):
     problems is what kunit.py reported if it did not finish cleanly.
     """
     text = text.split("\n@@section ", 1)[0]
-    import json
     import tempfile
     kunit = os.path.join(BUILD, "linux-source-6.1", "tools", "testing",
                          "kunit", "kunit.py")
