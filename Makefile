@@ -171,7 +171,7 @@ bench: kernel stock initramfs
 	@$(S)/bench.py
 
 # Where a single-page gntdev map+unmap spends its time, stock beside ours:
-# sampled through QEMU's QMP socket (profile.py).
+# instructions counted under -icount, blocks traced by QEMU (profile.py).
 profile: kernel stock initramfs
 	@$(S)/profile.py
 

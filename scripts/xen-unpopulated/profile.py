@@ -1,33 +1,42 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""make profile: where a single-page gntdev map+unmap spends its time.
+"""make profile: where a single-page gntdev map+unmap spends its work.
 
 Stock and ours, built from the same baseline with the same config, are
-booted as dom0 one after the other, with one vCPU (KUnit off); dom0 runs
-gntdev map+unmap of one grant for PROFILE_SECONDS of its own clock (20
-by default, "xen-unpop-bench profile") while xenboot.py stops the
-machine PROFILE_HZ times a second (200) to read where the vCPU is. The
-samples are counted per kernel function (System.map of that kernel's
-build), with Xen (EL2) and dom0's user space as one row each, and each
-row becomes nanoseconds per map+unmap: its share of the samples times
-the time per operation measured in the same boot.  Functions are sorted
-by what ours spends beyond stock; PROFILE_BOOTS boots a kernel (2) are
-added up.  The table goes to build/results/profile[-X.Y].txt.
+booted as dom0 under "-icount shift=0", one vCPU, KUnit off: the guest's
+clock then counts instructions, so what it measures does not depend on
+the host.  Each boot gives two figures:
+
+  - instructions per map+unmap ("xen-unpop-bench alloc-free", the median
+    of its batches, which agree to a few instructions);
+  - where they go: between two markers dom0 prints around PROFILE_ROUNDS
+    map+unmap pairs (2000), QEMU logs every translation block the vCPU
+    runs (xenboot.py's Tracer); blocks are counted per kernel function
+    (the kernel's System.map), Xen and dom0's user space as one row.
+
+Functions are sorted by the blocks ours runs beyond stock, per
+map+unmap.  The table goes to build/results/profile[-X.Y].txt; each
+boot's kernel blocks run at least once a map+unmap, by address, to
+profile-KERNEL[-X.Y]-N.blocks.
 """
 
 import bisect
 import collections
 import os
+import re
+import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench  # noqa: E402
 import xenboot  # noqa: E402
 
-SECONDS = int(os.environ.get("PROFILE_SECONDS", "20"))
-HZ = int(os.environ.get("PROFILE_HZ", "200"))
-BOOTS = int(os.environ.get("PROFILE_BOOTS", "2"))
-TOP = int(os.environ.get("PROFILE_TOP", "30"))
+ROUNDS = int(os.environ.get("PROFILE_ROUNDS", "2000"))
+BOOTS = int(os.environ.get("PROFILE_BOOTS", "1"))
+TOP = int(os.environ.get("PROFILE_TOP", "25"))
+# The kernel's addresses; below them, Xen's (EL2) and user space's.
+KERNEL_BASE = 0xffff000000000000
+TRACE_RE = re.compile(r"^Trace \d+: \S+ \[[0-9a-f]+/([0-9a-f]+)/")
 
 
 class Symbols:
@@ -44,76 +53,99 @@ class Symbols:
         self.addrs = [a for a, _n in syms]
         self.names = [n for _a, n in syms]
 
-    def name(self, pc):
+    def name(self, pc, offset=False):
+        if pc < KERNEL_BASE:
+            return "[Xen or dom0 user space]"
         i = bisect.bisect_right(self.addrs, pc) - 1
-        return self.names[i] if i >= 0 else "?"
+        if i < 0:
+            return "?"
+        return ("%s+0x%x" % (self.names[i], pc - self.addrs[i]) if offset
+                else self.names[i])
 
 
-def profile(kernel, i):
-    """(ns per operation, Counter of samples per row) of one boot."""
-    log = os.path.join(bench.RES, "profile-%s%s-%d.log" % (kernel, bench.BL_TAG, i))
-    out = os.path.splitext(log)[0] + ".samples"
-    opts = bench.Opts(kernel, "profile:%d" % SECONDS, log, smp=1)
-    opts.profile, opts.profile_hz = out, HZ
-    opts.timeout += 3 * SECONDS
+def boot(kernel, mode, log, profile=None):
+    """The "bench" values of one boot of KERNEL running MODE."""
+    opts = bench.Opts(kernel, mode, log, smp=1)
+    opts.qemu_extra = ["-icount", "shift=0"]
+    opts.profile = profile
+    opts.timeout *= 3
     text, _rc, timed_out = xenboot.boot(opts)
     if timed_out or "@@xenboot done" not in text:
-        sys.exit("profile: %s did not finish, see %s" % (kernel, log))
+        sys.exit("profile: %s %s did not finish, see %s" % (kernel, mode, log))
     vals = {}
     for line in xenboot.sections(text).get("bench", ([], 0))[0]:
-        key, _sp, val = line.partition(" ")[2].partition(" ")
-        vals[key] = val
+        m = re.match(r"^bench (\S+) (\S+)$", line)
+        if m:
+            vals[m.group(1)] = m.group(2)
+    return vals
+
+
+def blocks(kernel, i):
+    """Counter of blocks run per row, over ROUNDS map+unmap pairs."""
+    log = os.path.join(bench.RES, "profile-%s%s-%d.log" % (kernel, bench.BL_TAG, i))
+    trace = os.path.splitext(log)[0] + ".trace"
+    if os.path.exists(trace):
+        os.unlink(trace)
+    boot(kernel, "profile:%d" % ROUNDS, log, trace)
     syms = Symbols(os.path.join(bench.objdir(kernel)[0], "System.map"))
-    rows = collections.Counter()
-    with open(out) as f:
+    rows, pcs = collections.Counter(), collections.Counter()
+    with open(trace, errors="replace") as f:
         for line in f:
-            el, pc = line.split()
-            if el == "2":
-                rows["[xen, EL2]"] += 1
-            elif el == "0":
-                rows["[dom0 user space]"] += 1
-            else:
-                rows[syms.name(int(pc, 16))] += 1
-    if sum(rows.values()) < 100:
-        sys.exit("profile: %s: %d samples only, see %s" %
-                 (kernel, sum(rows.values()), out))
-    return float(vals["profile_ns_per_op"]), rows
+            m = TRACE_RE.match(line)
+            if m:
+                pcs[int(m.group(1), 16)] += 1
+    os.unlink(trace)
+    for pc, n in pcs.items():
+        rows[syms.name(pc)] += n
+    # Each block's address and runs, to read against the disassembly.
+    with open(os.path.splitext(log)[0] + ".blocks", "w") as f:
+        for pc, n in sorted(pcs.items()):
+            if pc >= KERNEL_BASE and n >= ROUNDS:
+                f.write("%x %s %.2f\n" % (pc, syms.name(pc, True), n / ROUNDS))
+    if sum(rows.values()) < ROUNDS:
+        sys.exit("profile: %s: %d blocks traced only, see %s" %
+                 (kernel, sum(rows.values()), log))
+    return rows
 
 
 def main():
     os.makedirs(bench.RES, exist_ok=True)
-    ns = {k: [] for k in bench.KERNELS}
+    insns = {k: [] for k in bench.KERNELS}
     rows = {k: collections.Counter() for k in bench.KERNELS}
     for i in range(BOOTS):
         for k in bench.KERNELS:
-            t, r = profile(k, i)
-            ns[k].append(t)
-            rows[k].update(r)
-    per_op = {}
-    for k in bench.KERNELS:
-        total = sum(rows[k].values())
-        mean = sum(ns[k]) / len(ns[k])
-        per_op[k] = {f: mean * n / total for f, n in rows[k].items()}
+            log = os.path.join(bench.RES, "profile-insns-%s%s-%d.log" %
+                               (k, bench.BL_TAG, i))
+            v = boot(k, "alloc-free:45000", log)
+            # One instruction a nanosecond: per second is per 10^9.
+            insns[k].append(1e9 / float(v["alloc_free_median_per_second"]))
+            rows[k].update(blocks(k, i))
+    per_op = {k: {f: n / (ROUNDS * BOOTS) for f, n in rows[k].items()}
+              for k in bench.KERNELS}
+    med = {k: statistics.median(insns[k]) for k in bench.KERNELS}
     names = set(per_op["stock"]) | set(per_op["ours"])
-    diff = sorted(names, key=lambda f: per_op["ours"].get(f, 0) -
-                  per_op["stock"].get(f, 0), reverse=True)
-    lines = ["single-page gntdev map+unmap, %s, %d boot(s) a kernel of %d s, "
-             "%d samples/s" % (bench.BASELINE, BOOTS, SECONDS, HZ),
-             "%-44s %12s %12s" % ("", "stock", "ours"),
-             "%-44s %12s %12s" % ("ns per map+unmap (each boot)",
-                                  " ".join("%.0f" % t for t in ns["stock"]),
-                                  " ".join("%.0f" % t for t in ns["ours"])),
-             "%-44s %12d %12d" % ("samples", sum(rows["stock"].values()),
-                                  sum(rows["ours"].values())),
+    order = sorted(names, key=lambda f: per_op["ours"].get(f, 0) -
+                   per_op["stock"].get(f, 0), reverse=True)
+    lines = ["single-page gntdev map+unmap on %s, under -icount shift=0, "
+             "%d boot(s) a kernel" % (bench.BASELINE, BOOTS),
+             "%-46s %10s %10s %10s" % ("", "stock", "ours", "ours/stock"),
+             "%-46s %10.0f %10.0f %9.2fx" % (
+                 "instructions per map+unmap (median)", med["stock"],
+                 med["ours"], med["ours"] / med["stock"]),
+             "%-46s %10.1f %10.1f %9.2fx" % (
+                 "blocks run per map+unmap",
+                 sum(per_op["stock"].values()), sum(per_op["ours"].values()),
+                 sum(per_op["ours"].values()) / sum(per_op["stock"].values())),
              "",
-             "%-44s %12s %12s %10s" % ("ns per operation in", "stock", "ours",
-                                        "ours-stock")]
-    for f in diff[:TOP] + ["..."] + diff[-8:]:
+             "%-46s %10s %10s %10s" % ("blocks per map+unmap in", "stock",
+                                       "ours", "ours-stock")]
+    shown = order[:TOP] + ["..."] + [f for f in order[-8:] if f not in order[:TOP]]
+    for f in shown:
         if f == "...":
             lines.append("...")
             continue
         s, o = per_op["stock"].get(f, 0), per_op["ours"].get(f, 0)
-        lines.append("%-44s %12.0f %12.0f %+10.0f" % (f[:44], s, o, o - s))
+        lines.append("%-46s %10.1f %10.1f %+10.1f" % (f[:46], s, o, o - s))
     text = "\n".join(lines) + "\n"
     with open(os.path.join(bench.RES, "profile%s.txt" % bench.BL_TAG), "w") as f:
         f.write(text)

@@ -22,7 +22,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -296,62 +295,45 @@ def qemu_command(args):
     ] + args.qemu_extra
 
 
-class Sampler(threading.Thread):
-    """Where the vCPU is, sampled through QEMU's QMP socket (make profile).
+class Tracer:
+    """Every translation block the vCPU runs, logged by QEMU (make profile).
 
-    Each sample stops the machine, reads vCPU 0's registers and lets it
-    go on: stopped, a TCG vCPU leaves its translation block, so its PC
-    and exception level are exact; the guest's clocks stop meanwhile.
-    The samples are "EL PC" lines, EL 1 for dom0's kernel, 0 for its
-    user space, 2 for Xen.
+    Between the markers dom0 prints, QEMU's log of executed blocks
+    ("-d exec,nochain": one "Trace" line a block, chaining off so that
+    none is missed) is switched on through the QMP socket.  Run with
+    "-icount shift=0", the guest's clock counts instructions, so the
+    time dom0 measures is what it executed, whatever the host does.
     """
 
-    PC_RE = re.compile(r"\bPC=([0-9a-f]+)")
-    EL_RE = re.compile(r"\bEL(\d)[th]\b")
+    def __init__(self, path, out):
+        sock = socket.socket(socket.AF_UNIX)
+        sock.connect(path)
+        self.sock, self.f = sock, sock.makefile("rwb")
+        self.f.readline()
+        self.command("qmp_capabilities")
+        self.hmp("logfile %s" % out)
+        self.hmp("log exec,nochain")
 
-    def __init__(self, path, out, hz):
-        super().__init__(daemon=True)
-        self.path, self.out, self.period = path, out, 1.0 / hz
-        self.stop_event = threading.Event()
-        self.samples = 0
-
-    def command(self, f, name, **arguments):
+    def command(self, name, **arguments):
         msg = {"execute": name}
         if arguments:
             msg["arguments"] = arguments
-        f.write((json.dumps(msg) + "\n").encode())
-        f.flush()
+        self.f.write((json.dumps(msg) + "\n").encode())
+        self.f.flush()
         while True:
-            line = f.readline()
+            line = self.f.readline()
             if not line:
                 raise EOFError("QMP closed")
             reply = json.loads(line)
             if "return" in reply or "error" in reply:
                 return reply.get("return", "")
 
-    def run(self):
-        try:
-            self.sample()
-        except (OSError, EOFError, ValueError):
-            pass  # QEMU went away: the samples so far stand
+    def hmp(self, line):
+        return self.command("human-monitor-command", **{"command-line": line})
 
-    def sample(self):
-        sock = socket.socket(socket.AF_UNIX)
-        sock.connect(self.path)
-        f = sock.makefile("rwb")
-        f.readline()
-        self.command(f, "qmp_capabilities")
-        with open(self.out, "w") as out:
-            while not self.stop_event.wait(self.period):
-                self.command(f, "stop")
-                regs = self.command(f, "human-monitor-command",
-                                    **{"command-line": "info registers"})
-                self.command(f, "cont")
-                pc, el = self.PC_RE.search(regs), self.EL_RE.search(regs)
-                if pc and el:
-                    out.write("%s %s\n" % (el.group(1), pc.group(1)))
-                    self.samples += 1
-        sock.close()
+    def stop(self):
+        self.hmp("log none")
+        self.sock.close()
 
 
 def boot(args):
@@ -369,9 +351,9 @@ def boot(args):
                  ranges_str(reserved))).encode()
     head += ("@@xenboot xen %s\n" % (args.xen or xen_version(args))).encode()
     # make profile: dom0 prints "@@xenboot profile start" and "... stop"
-    # around what is to be sampled (Sampler, above).
+    # around what is to be traced (Tracer, above).
     profile = getattr(args, "profile", None)
-    sampler = qmp = None
+    tracer = qmp = None
     if profile:
         qmp = os.path.splitext(args.log)[0] + ".qmp"
         if os.path.exists(qmp):
@@ -420,12 +402,16 @@ def boot(args):
         # lets dom0's /init go on.
         while b"\n" in pending:
             line, pending = pending.split(b"\n", 1)
+            # dom0 waits for a newline after each marker.
             if profile and re.match(rb"^@@xenboot profile start\r*$", line):
-                sampler = Sampler(qmp, profile, getattr(args, "profile_hz", 200))
-                sampler.start()
-            if sampler and re.match(rb"^@@xenboot profile stop\r*$", line):
-                sampler.stop_event.set()
-                sampler.join()
+                tracer = Tracer(qmp, profile)
+                proc.stdin.write(b"\n")
+                proc.stdin.flush()
+            if tracer and re.match(rb"^@@xenboot profile stop\r*$", line):
+                tracer.stop()
+                tracer = None
+                proc.stdin.write(b"\n")
+                proc.stdin.flush()
             m = re.match(rb"^@@xenboot debug-key (\w)(?: \S+)?\r*$", line)
             if m:
                 time.sleep(0.5)
@@ -437,9 +423,6 @@ def boot(args):
                 time.sleep(0.5)
                 proc.stdin.write(b"\n")
                 proc.stdin.flush()
-    if sampler:
-        sampler.stop_event.set()
-        sampler.join()
     if timed_out or proc.poll() is None:
         try:
             os.killpg(proc.pid, signal.SIGKILL)

@@ -5,9 +5,9 @@
  *
  *   xen-unpop-bench first-map N   RAM cost of the first grant map of N pages
  *   xen-unpop-bench alloc-free K  K rounds of gntdev map+unmap of 1 page
- *   xen-unpop-bench profile S     the same for S seconds, between the
- *                                 markers that make the harness sample
- *                                 where the vCPU is (make profile)
+ *   xen-unpop-bench profile K     the same, between markers that make
+ *                                 the harness trace what the vCPU
+ *                                 executes (make profile)
  *   xen-unpop-bench dmabuf N      export an N-page WC dma-buf: RAM lost
  *                                 while alive, Xen's p2m statistics ('q')
  *                                 before, while alive and after release
@@ -249,43 +249,38 @@ static int alloc_free(unsigned int rounds)
 	return 0;
 }
 
-static double seconds(void)
+/* Tell the harness @what ("start", "stop"), and wait until it is done. */
+static void profile_marker(const char *what)
 {
-	struct timespec t;
+	char line[64];
 
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec + t.tv_nsec / 1e9;
+	printf("@@xenboot profile %s\n", what);
+	fflush(stdout);
+	if (!fgets(line, sizeof(line), stdin))
+		die("profile marker");
 }
 
 /*
- * gntdev map+unmap of one page for @secs seconds of dom0's clock, which
- * stands still while the harness has the machine stopped for a sample.
+ * @rounds gntdev map+unmap pairs of one page between the markers that
+ * make the harness trace what the vCPU executes.
  */
-static int profile(unsigned int secs)
+static int profile(unsigned int rounds)
 {
 	int gntalloc = open("/dev/xen/gntalloc", O_RDWR);
 	int gntdev = open("/dev/xen/gntdev", O_RDWR);
 	struct ioctl_gntdev_map_grant_ref *m;
-	unsigned long n = 0, i;
-	double t0, t1;
+	unsigned int i;
 
 	if (gntalloc < 0 || gntdev < 0)
 		die("open");
 	m = map_req(grant(gntalloc, 1));
 	for (i = 0; i < 16; i++)
 		map_unmap(gntdev, m);
-	printf("@@xenboot profile start\n");
-	fflush(stdout);
-	t0 = seconds();
-	do {
-		for (i = 0; i < 1000; i++)
-			map_unmap(gntdev, m);
-		n += i;
-		t1 = seconds();
-	} while (t1 - t0 < secs);
-	printf("@@xenboot profile stop\n");
-	printf("bench profile_ops %lu\n", n);
-	printf("bench profile_ns_per_op %.0f\n", (t1 - t0) * 1e9 / n);
+	profile_marker("start");
+	for (i = 0; i < rounds; i++)
+		map_unmap(gntdev, m);
+	profile_marker("stop");
+	printf("bench profile_rounds %u\n", rounds);
 	return 0;
 }
 
@@ -465,7 +460,7 @@ int main(int argc, char **argv)
 		printf("bench free_ram_kb %ld\nbench free_ram_noise_kb %ld\n", kb, noise);
 		return kb < 0;
 	}
-	fprintf(stderr, "usage: %s first-map N | alloc-free ROUNDS | profile SECONDS | dmabuf N | largest-export MAX | free-ram | offline-pages\n",
+	fprintf(stderr, "usage: %s first-map N | alloc-free ROUNDS | profile ROUNDS | dmabuf N | largest-export MAX | free-ram | offline-pages\n",
 		argv[0]);
 	return 2;
 }
