@@ -4,8 +4,8 @@
  *
  * Included at the end of unpopulated-alloc.c, in the style of
  * mm/damon/core-test.h, to reach the pool's counters and knobs.  The
- * cases run against the real hypervisor (in dom0 at boot) and are
- * skipped outside Xen or without a Xen resource.
+ * cases run against the real hypervisor (in a Xen guest at boot) and
+ * are skipped outside Xen or without a Xen resource.
  */
 
 #ifndef _XEN_UNPOPULATED_ALLOC_TEST_H
@@ -26,6 +26,26 @@ static void xut_cancel_work(void)
 {
 	cancel_delayed_work_sync(&xen_unpop_handback_work);
 	cancel_delayed_work_sync(&xen_unpop_held_work);
+}
+
+/*
+ * Put the hand-back work queued by a free far off, so that a case that
+ * hands back itself, in a window it opens, does not race it (with
+ * handback_delay_ms at 0 it would run at once).  Returns the delay to
+ * give back to xut_restore_delay().
+ */
+static unsigned int xut_hold_off_handback(void)
+{
+	unsigned int saved = READ_ONCE(handback_delay_ms);
+
+	WRITE_ONCE(handback_delay_ms, 60 * MSEC_PER_SEC);
+	return saved;
+}
+
+static void xut_restore_delay(unsigned int saved)
+{
+	WRITE_ONCE(handback_delay_ms, saved);
+	xut_cancel_work();
 }
 
 static struct xen_unpop_stats xut_stats(void)
@@ -609,7 +629,7 @@ static void xut_mixed_free_then_hand_back(struct kunit *test)
 	const unsigned int nr = 2 * XEN_UNPOP_GRANULE_PAGES;
 	struct xen_unpop_stats before, during, after;
 	struct page **pages, **mixed, *kept, *ram[2];
-	unsigned int i, j = 0;
+	unsigned int i, j = 0, saved_delay_ms;
 
 	/* A new chunk, wholly free again, then its pages one by one. */
 	pages = xut_new_chunk(test, nr, &kept, &before);
@@ -628,10 +648,12 @@ static void xut_mixed_free_then_hand_back(struct kunit *test)
 			mixed[j++] = ram[0];
 	}
 	mixed[j++] = ram[1];
+	saved_delay_ms = xut_hold_off_handback();
 	xut_seam_handbacks = 0;
 	xut_seams.after_free = xut_hand_back_now;
 	xen_free_unpopulated_pages(j, mixed);
 	xut_seams.after_free = NULL;
+	xut_restore_delay(saved_delay_ms);
 	after = xut_stats();
 
 	KUNIT_EXPECT_GE(test, xut_seam_handbacks, 1U);
@@ -663,14 +685,17 @@ static void xut_handback_freezes_refs(struct kunit *test)
 	const unsigned int nr = 2 * XEN_UNPOP_GRANULE_PAGES;
 	struct page **pages, *kept;
 	struct xen_unpop_stats before;
+	unsigned int saved_delay_ms;
 
 	pages = xut_new_chunk(test, nr, &kept, &before);
+	saved_delay_ms = xut_hold_off_handback();
 	xen_free_unpopulated_contiguous_pages(nr, pages);
 	xut_cancel_work();
 	xut_seam_late_ref = true;
 	xut_seams.before_unmap = xut_take_late_ref;
 	KUNIT_EXPECT_GE(test, xen_unpop_hand_back(), 1U);
 	xut_seams.before_unmap = NULL;
+	xut_restore_delay(saved_delay_ms);
 	KUNIT_EXPECT_FALSE_MSG(test, xut_seam_late_ref,
 			       "a reference was taken on a page being unmapped");
 	KUNIT_EXPECT_EQ(test, xut_stats().chunks, before.chunks);
