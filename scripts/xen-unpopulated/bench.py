@@ -97,8 +97,14 @@ def run(kernel, bench, tag="", **opts):
     log = os.path.join(RES, "bench-%s-%s%s.log" % (kernel, bench.replace(":", "-"), tag))
     text, _rc, timed_out = xenboot.boot(Opts(kernel, bench, log, **opts))
     check_layout(text, log)
+    sec, vals = values(text, timed_out, "%s %s" % (kernel, bench), log)
+    return text, sec, vals
+
+
+def values(text, timed_out, what, log):
+    """(sections, {KEY: VALUE} of its "bench" lines) of a finished boot."""
     if timed_out or "@@xenboot done" not in text:
-        sys.exit("bench: %s %s did not finish, see %s" % (kernel, bench, log))
+        sys.exit("bench: %s did not finish, see %s" % (what, log))
     sec = xenboot.sections(text)
     vals = {}
     for line in sec.get("bench", ([], 0))[0]:
@@ -106,8 +112,8 @@ def run(kernel, bench, tag="", **opts):
         if m:
             vals[m.group(1)] = m.group(2)
         if line.startswith("bench error"):
-            sys.exit("bench: %s %s: %s (see %s)" % (kernel, bench, line, log))
-    return text, sec, vals
+            sys.exit("bench: %s: %s (see %s)" % (what, line, log))
+    return sec, vals
 
 
 def guests_figures(kernel, i):

@@ -70,14 +70,7 @@ def boot(kernel, mode, log, profile=None):
     opts.profile = profile
     opts.timeout *= 3
     text, _rc, timed_out = xenboot.boot(opts)
-    if timed_out or "@@xenboot done" not in text:
-        sys.exit("profile: %s %s did not finish, see %s" % (kernel, mode, log))
-    vals = {}
-    for line in xenboot.sections(text).get("bench", ([], 0))[0]:
-        m = re.match(r"^bench (\S+) (\S+)$", line)
-        if m:
-            vals[m.group(1)] = m.group(2)
-    return vals
+    return bench.values(text, timed_out, "%s %s" % (kernel, mode), log)[1]
 
 
 def blocks(kernel, i):

@@ -216,24 +216,36 @@ static int cmp_double(const void *a, const void *b)
  */
 #define BATCHES 9
 
-static int alloc_free(unsigned int rounds)
+/*
+ * A map request for one granted page, with gntdev opened in @gntdev, after
+ * a warm-up: the pool (or the balloon) holds a page from then on.
+ */
+static struct ioctl_gntdev_map_grant_ref *warm_one_page(int *gntdev)
 {
 	int gntalloc = open("/dev/xen/gntalloc", O_RDWR);
-	int gntdev = open("/dev/xen/gntdev", O_RDWR);
-	struct ioctl_gntalloc_alloc_gref *a;
+	struct ioctl_gntdev_map_grant_ref *m;
+	unsigned int i;
+
+	*gntdev = open("/dev/xen/gntdev", O_RDWR);
+	if (gntalloc < 0 || *gntdev < 0)
+		die("open");
+	m = map_req(grant(gntalloc, 1));
+	for (i = 0; i < 16; i++)
+		map_unmap(*gntdev, m);
+	return m;
+}
+
+static int alloc_free(unsigned int rounds)
+{
 	struct ioctl_gntdev_map_grant_ref *m;
 	unsigned int i, b, per = rounds / BATCHES;
 	double rate[BATCHES];
 	struct timespec t0, t1;
+	int gntdev;
 
-	if (gntalloc < 0 || gntdev < 0 || !per)
-		die("open");
-	a = grant(gntalloc, 1);
-	m = map_req(a);
-
-	/* Warm up: the pool (or the balloon) holds a page from now on. */
-	for (i = 0; i < 16; i++)
-		map_unmap(gntdev, m);
+	if (!per)
+		die("rounds");
+	m = warm_one_page(&gntdev);
 	for (b = 0; b < BATCHES; b++) {
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		for (i = 0; i < per; i++)
@@ -266,16 +278,11 @@ static void profile_marker(const char *what)
  */
 static int profile(unsigned int rounds)
 {
-	int gntalloc = open("/dev/xen/gntalloc", O_RDWR);
-	int gntdev = open("/dev/xen/gntdev", O_RDWR);
 	struct ioctl_gntdev_map_grant_ref *m;
 	unsigned int i;
+	int gntdev;
 
-	if (gntalloc < 0 || gntdev < 0)
-		die("open");
-	m = map_req(grant(gntalloc, 1));
-	for (i = 0; i < 16; i++)
-		map_unmap(gntdev, m);
+	m = warm_one_page(&gntdev);
 	profile_marker("start");
 	for (i = 0; i < rounds; i++)
 		map_unmap(gntdev, m);
