@@ -749,7 +749,7 @@ err_free:
 }
 
 /* Mark @nr pages from @idx in use, with xen_unpop_lock held. */
-static struct page *xen_unpop_take(struct xen_unpop_chunk *chunk,
+static __always_inline struct page *xen_unpop_take(struct xen_unpop_chunk *chunk,
 				   unsigned int idx, unsigned int nr)
 {
 	if (nr == 1)
@@ -917,13 +917,15 @@ static unsigned int xen_unpop_find_run(struct xen_unpop_chunk *chunk,
 	return chunk->nr_pages;
 }
 
-/* Take up to @nr single pages from the pool, growing it if allowed. */
-static unsigned int xen_unpop_take_pages(unsigned int nr, struct page **pages)
+/*
+ * Take up to @nr free seed pages.  Lock held.  Out of line: most pools
+ * have none, and the path for a single page stays short.
+ */
+static noinline unsigned int xen_unpop_take_seeds(unsigned int nr,
+						  struct page **pages)
 {
-	struct xen_unpop_chunk *chunk;
-	unsigned int got = 0, idx;
+	unsigned int got = 0;
 
-	/* Seed pages cost nothing: first. */
 	while (got < nr && !list_empty(&xen_unpop_seeds)) {
 		struct page *page = list_first_entry(&xen_unpop_seeds,
 						     struct page, lru);
@@ -936,8 +938,21 @@ static unsigned int xen_unpop_take_pages(unsigned int nr, struct page **pages)
 		else
 			pages[got++] = page;
 	}
-	if (got == nr)
-		return got;
+	return got;
+}
+
+/* Take up to @nr single pages from the pool, growing it if allowed. */
+static unsigned int xen_unpop_take_pages(unsigned int nr, struct page **pages)
+{
+	struct xen_unpop_chunk *chunk;
+	unsigned int got = 0, idx;
+
+	/* Seed pages cost nothing: first. */
+	if (!list_empty(&xen_unpop_seeds)) {
+		got = xen_unpop_take_seeds(nr, pages);
+		if (got == nr)
+			return got;
+	}
 
 	list_for_each_entry(chunk, &xen_unpop_chunks, list) {
 		while (got < nr) {
@@ -971,10 +986,10 @@ static unsigned int xen_unpop_take_pages(unsigned int nr, struct page **pages)
 /*
  * Put one page back, with xen_unpop_lock held.  The next single page is
  * looked for there first, so a page freed and allocated again costs no
- * search; a page still referenced is held instead.  Returns true if the
- * chunk became wholly free.
+ * search; a page still referenced is held instead.  Returns the page's
+ * chunk if that became wholly free, else NULL.
  */
-static bool xen_unpop_put(struct page *page)
+static struct xen_unpop_chunk *xen_unpop_put(struct page *page)
 {
 	struct xen_unpop_chunk *chunk = xen_unpop_chunk_of(page);
 	unsigned long idx = page_to_pfn(page) - chunk->first_pfn;
@@ -982,16 +997,16 @@ static bool xen_unpop_put(struct page *page)
 	if (WARN_ON_ONCE(idx >= chunk->nr_pages ||
 			 !test_bit(idx, chunk->used) ||
 			 test_bit(idx, chunk->held)))
-		return false;
-	if (xen_unpop_referenced(chunk, idx)) {
+		return NULL;
+	if (xen_unpop_page_referenced(page)) {
 		xen_unpop_hold(chunk, idx, false);
-		return false;
+		return NULL;
 	}
 	__clear_bit(idx, chunk->used);
 	chunk->hint = idx;
 	chunk->nr_free++;
 	xen_unpop_stats.pages_free++;
-	return chunk->nr_free == chunk->nr_pages;
+	return chunk->nr_free == chunk->nr_pages ? chunk : NULL;
 }
 
 /*
@@ -1049,19 +1064,6 @@ static bool xen_unpop_chunk_spare(const struct xen_unpop_chunk *chunk)
 	       (chunk->nr_pages > XEN_UNPOP_RESERVE_PAGES ||
 		xen_unpop_stats.pages_free - chunk->nr_pages >=
 		XEN_UNPOP_RESERVE_PAGES);
-}
-
-/* Is there a spare chunk to hand back?  Lock held. */
-static bool xen_unpop_handback_due(void)
-{
-	struct xen_unpop_chunk *chunk;
-
-	if (!xen_unpop_can_hand_back())
-		return false;
-	list_for_each_entry(chunk, &xen_unpop_chunks, list)
-		if (xen_unpop_chunk_spare(chunk))
-			return true;
-	return false;
 }
 
 /*
@@ -1157,15 +1159,86 @@ static void xen_unpop_handback_fn(struct work_struct *work)
 }
 
 /*
- * After a free that left a chunk wholly free, with xen_unpop_lock held.
- * A run already due is not put off: a steady load that empties chunks
- * must not starve hand-back, nor the held pages it looks at.
+ * After a free that left @emptied wholly free, with xen_unpop_lock held:
+ * hand back what is spare.  Only @emptied needs a look.  No chunk is
+ * smaller than the reserve, so if another wholly free chunk is spare,
+ * @emptied is too: bigger than the reserve, or the reserve's size with
+ * the other chunk's pages free beside it.  A run already due is not put
+ * off: a steady load that empties chunks must not starve hand-back, nor
+ * the held pages it looks at.
  */
-static void xen_unpop_maybe_hand_back(void)
+static void xen_unpop_maybe_hand_back(const struct xen_unpop_chunk *emptied)
 {
-	if (xen_unpop_handback_due())
+	if (xen_unpop_can_hand_back() && xen_unpop_chunk_spare(emptied))
 		queue_delayed_work(system_unbound_wq, &xen_unpop_handback_work,
 				   msecs_to_jiffies(READ_ONCE(handback_delay_ms)));
+}
+
+/*
+ * Put back @nr pages, all of the pool's chunks, and hand back what that
+ * leaves spare.  Lock held.  Inline: the free of a single page is a hot
+ * path (a grant map and unmap each take and free one).
+ */
+static __always_inline void xen_unpop_put_pages(unsigned int nr,
+						struct page **pages)
+{
+	struct xen_unpop_chunk *chunk, *emptied = NULL;
+	unsigned int i;
+
+	for (i = 0; i < nr; i++) {
+		chunk = xen_unpop_put(pages[i]);
+		if (chunk)
+			emptied = chunk;
+	}
+	if (emptied)
+		xen_unpop_maybe_hand_back(emptied);
+}
+
+/*
+ * xen_free_unpopulated_pages() for @pages of which @first is the first
+ * that is not of the pool's chunks: a ballooned or a seed page.
+ */
+static void xen_unpop_free_mixed(unsigned int nr_pages, struct page **pages,
+				 unsigned int first)
+{
+	struct xen_unpop_chunk *chunk, *emptied = NULL;
+	unsigned int i, start, ballooned = 0;
+
+	/*
+	 * Ballooned pages first, in runs, in place: once the pool has its
+	 * own pages back, hand-back may unmap their chunks, struct pages and
+	 * all, so nothing looks at them after that.  (A ballooned page's
+	 * struct page is RAM's, which stays, and never becomes the pool's:
+	 * the loop below may look at it again.)
+	 */
+	for (i = first; i < nr_pages; i++) {
+		if (!xen_unpop_ballooned(pages[i]))
+			continue;
+		start = i;
+		while (i + 1 < nr_pages && xen_unpop_ballooned(pages[i + 1]))
+			i++;
+		xen_unpop_free_ballooned(i - start + 1, pages + start);
+		ballooned += i - start + 1;
+	}
+
+	mutex_lock(&xen_unpop_lock);
+	xen_unpop_stats.fallback_pages_in_use -= ballooned;
+	for (i = 0; ballooned < nr_pages && i < nr_pages; i++) {
+		struct page *page = pages[i];
+
+		if (xen_unpop_page(page)) {
+			chunk = xen_unpop_put(page);
+			if (chunk)
+				emptied = chunk;
+		} else if (xen_unpop_seeding) {
+			xen_unpop_seed(page);
+		} else if (xen_unpop_seed_page(page)) {
+			xen_unpop_seed_put(page);
+		}
+	}
+	if (emptied)
+		xen_unpop_maybe_hand_back(emptied);
+	mutex_unlock(&xen_unpop_lock);
 }
 
 /**
@@ -1229,42 +1302,19 @@ EXPORT_SYMBOL(xen_alloc_unpopulated_pages);
  */
 void xen_free_unpopulated_pages(unsigned int nr_pages, struct page **pages)
 {
-	unsigned int i, start, ballooned = 0;
-	bool emptied = false;
+	unsigned int i;
 
-	/*
-	 * Ballooned pages first, in runs, in place: once the pool has its
-	 * own pages back, hand-back may unmap their chunks, struct pages and
-	 * all, so nothing looks at them after that.  (A ballooned page's
-	 * struct page is RAM's, which stays, and never becomes the pool's:
-	 * the loop below may look at it again.)
-	 */
-	for (i = 0; i < nr_pages; i++) {
-		if (!xen_unpop_ballooned(pages[i]))
-			continue;
-		start = i;
-		while (i + 1 < nr_pages && xen_unpop_ballooned(pages[i + 1]))
-			i++;
-		xen_unpop_free_ballooned(i - start + 1, pages + start);
-		ballooned += i - start + 1;
+	/* Most often all are the pool's: one look at each page. */
+	for (i = 0; i < nr_pages; i++)
+		if (!xen_unpop_page(pages[i]))
+			break;
+	if (i < nr_pages) {
+		xen_unpop_free_mixed(nr_pages, pages, i);
+	} else {
+		mutex_lock(&xen_unpop_lock);
+		xen_unpop_put_pages(nr_pages, pages);
+		mutex_unlock(&xen_unpop_lock);
 	}
-
-	mutex_lock(&xen_unpop_lock);
-	xen_unpop_stats.fallback_pages_in_use -= ballooned;
-	for (i = 0; ballooned < nr_pages && i < nr_pages; i++) {
-		struct page *page = pages[i];
-
-		if (xen_unpop_page(page)) {
-			emptied |= xen_unpop_put(page);
-		} else if (xen_unpop_seeding) {
-			xen_unpop_seed(page);
-		} else if (xen_unpop_seed_page(page)) {
-			xen_unpop_seed_put(page);
-		}
-	}
-	if (emptied)
-		xen_unpop_maybe_hand_back();
-	mutex_unlock(&xen_unpop_lock);
 	xen_unpop_seam_after_free();
 }
 EXPORT_SYMBOL(xen_free_unpopulated_pages);
@@ -1343,7 +1393,6 @@ int xen_alloc_unpopulated_contiguous_pages(unsigned int nr_pages,
 void xen_free_unpopulated_contiguous_pages(unsigned int nr_pages,
 					   struct page **pages)
 {
-	bool emptied = false;
 	unsigned int i;
 
 	for (i = 0; i < nr_pages; i++)
@@ -1352,12 +1401,9 @@ void xen_free_unpopulated_contiguous_pages(unsigned int nr_pages,
 	if (!nr_pages)
 		return;
 	mutex_lock(&xen_unpop_lock);
-	for (i = 0; i < nr_pages; i++)
-		emptied |= xen_unpop_put(pages[i]);
 	xen_unpop_stats.contiguous_runs--;
 	xen_unpop_stats.contiguous_pages -= nr_pages;
-	if (emptied)
-		xen_unpop_maybe_hand_back();
+	xen_unpop_put_pages(nr_pages, pages);
 	mutex_unlock(&xen_unpop_lock);
 }
 

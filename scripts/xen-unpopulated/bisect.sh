@@ -5,7 +5,7 @@
 # built and booted under Xen.  For each N, the ours tree is stepped to
 # patches 1..N and
 #   - built for arm64 and for an x86_64 PV dom0 (incrementally), with
-#     drivers/xen/unpopulated-alloc.c, which patches 5 to 15 rewrite step
+#     drivers/xen/unpopulated-alloc.c, which patches 5 to 16 rewrite step
 #     by step, rebuilt for arm64 with W=1 and sparse and read by
 #     kernel-doc, none of them saying a word,
 #   - booted as dom0 of Xen on arm64 and as an x86_64 PV dom0, each
