@@ -538,6 +538,54 @@ static struct page **xut_new_chunk(struct kunit *test, unsigned int nr,
 }
 
 /*
+ * A free that empties a chunk queues hand-back when, and only when, some
+ * chunk is spare.  Two chunks of the reserve's size: emptying the newer
+ * one, with a page of the older in use, leaves nothing spare (the older
+ * is the reserve); emptying the older too makes one of them spare.
+ */
+static void xut_handback_queued_when_spare(struct kunit *test)
+{
+	const unsigned int nr = XEN_UNPOP_RESERVE_PAGES;
+	struct xen_unpop_stats before;
+	struct page **pages, *kept;
+	unsigned int saved_delay_ms;
+
+	if (!xen_unpop_can_hand_back())
+		kunit_skip(test, "no hand-back in a PV guest");
+	pages = kunit_kcalloc(test, nr, sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pages);
+
+	saved_delay_ms = xut_hold_off_handback();
+	xut_cancel_work();
+	xen_unpop_hand_back();
+	/* Capped, the pool grows by a chunk of the reserve's size at most. */
+	xut_seams.limit = xut_stats().pages_total + nr;
+	KUNIT_ASSERT_EQ(test, xen_alloc_unpopulated_pages(1, &kept), 0);
+	KUNIT_ASSERT_TRUE(test, xen_is_unpopulated_page(kept));
+	before = xut_stats();
+	/* No chunk is smaller than the reserve: none is wholly free. */
+	KUNIT_ASSERT_LT(test, before.pages_free, (unsigned long)nr);
+
+	/* The run needs a chunk of its own. */
+	xut_seams.limit = before.pages_total + nr;
+	KUNIT_ASSERT_EQ(test, xen_alloc_unpopulated_contiguous_pages(nr, pages),
+			0);
+	xut_seams.limit = 0;
+	KUNIT_ASSERT_EQ(test, xut_stats().pages_total, before.pages_total + nr);
+
+	xen_free_unpopulated_contiguous_pages(nr, pages);
+	KUNIT_EXPECT_FALSE(test, delayed_work_pending(&xen_unpop_handback_work));
+	xen_free_unpopulated_pages(1, &kept);
+	KUNIT_EXPECT_TRUE(test, delayed_work_pending(&xen_unpop_handback_work));
+
+	/* One goes back, the other stays as the reserve. */
+	xut_cancel_work();
+	KUNIT_EXPECT_EQ(test, xen_unpop_hand_back(), 1U);
+	KUNIT_EXPECT_EQ(test, xut_stats().pages_total, before.pages_total);
+	xut_restore_delay(saved_delay_ms);
+}
+
+/*
  * Handing a chunk back must leave its neighbours whole.  Chunks are
  * carved first-fit, so a chunk made right after the reserve is its
  * neighbour; with 16 or 64 KiB pages two subsection-sized chunks would
@@ -1477,6 +1525,7 @@ static struct kunit_case xen_unpopulated_alloc_test_cases[] = {
 	KUNIT_CASE(xut_interleaved),
 	KUNIT_CASE(xut_exhaustion_falls_back),
 	KUNIT_CASE(xut_handback_returns_ram),
+	KUNIT_CASE(xut_handback_queued_when_spare),
 	KUNIT_CASE(xut_handback_keeps_neighbours),
 	KUNIT_CASE(xut_handback_waits_for_refs),
 	KUNIT_CASE(xut_mixed_free_then_hand_back),

@@ -91,6 +91,8 @@
 #define XEN_UNPOP_MAX_GROWTH_PAGES	PAGES_PER_SECTION
 /* Free pages kept in the pool when handing chunks back. */
 #define XEN_UNPOP_RESERVE_PAGES		XEN_UNPOP_GRANULE_PAGES
+/* No chunk is smaller: xen_unpop_maybe_hand_back() relies on it. */
+static_assert(XEN_UNPOP_RESERVE_PAGES <= XEN_UNPOP_GRANULE_PAGES);
 /*
  * The refcount of a MEMORY_DEVICE_GENERIC page that nobody holds:
  * memremap_pages() sets it to 1 and that reference stays the pool's
@@ -704,6 +706,7 @@ ALLOW_ERROR_INJECTION(xen_unpop_fallback, ERRNO);
  */
 static struct xen_unpop_chunk *xen_unpop_grow(unsigned int min_pages)
 {
+	/* At least a granule, hence the reserve (see XEN_UNPOP_RESERVE_PAGES). */
 	unsigned int need = round_up(min_pages, XEN_UNPOP_GRANULE_PAGES);
 	unsigned int size = max(need, xen_unpop_growth);
 	unsigned long limit_pages = xen_unpop_limit();
@@ -748,18 +751,30 @@ err_free:
 	return NULL;
 }
 
-/* Mark @nr pages from @idx in use, with xen_unpop_lock held. */
-static __always_inline struct page *xen_unpop_take(struct xen_unpop_chunk *chunk,
-				   unsigned int idx, unsigned int nr)
+/* Count @nr pages from @idx, just marked in use, as taken.  Lock held. */
+static struct page *xen_unpop_taken(struct xen_unpop_chunk *chunk,
+				    unsigned int idx, unsigned int nr)
 {
-	if (nr == 1)
-		__set_bit(idx, chunk->used);
-	else
-		bitmap_set(chunk->used, idx, nr);
 	chunk->nr_free -= nr;
 	chunk->hint = idx + nr < chunk->nr_pages ? idx + nr : 0;
 	xen_unpop_stats.pages_free -= nr;
 	return pfn_to_page(chunk->first_pfn + idx);
+}
+
+/* Mark page @idx in use, with xen_unpop_lock held. */
+static struct page *xen_unpop_take_one(struct xen_unpop_chunk *chunk,
+				       unsigned int idx)
+{
+	__set_bit(idx, chunk->used);
+	return xen_unpop_taken(chunk, idx, 1);
+}
+
+/* Mark @nr pages from @idx in use, with xen_unpop_lock held. */
+static struct page *xen_unpop_take(struct xen_unpop_chunk *chunk,
+				   unsigned int idx, unsigned int nr)
+{
+	bitmap_set(chunk->used, idx, nr);
+	return xen_unpop_taken(chunk, idx, nr);
 }
 
 /* Is @page, of a chunk or a seed page, referenced by anybody but the pool? */
@@ -784,7 +799,7 @@ static void xen_unpop_hold(struct xen_unpop_chunk *chunk, unsigned int idx,
 			   bool was_free)
 {
 	if (was_free)
-		xen_unpop_take(chunk, idx, 1);
+		xen_unpop_take_one(chunk, idx);
 	__set_bit(idx, chunk->held);
 	chunk->nr_held++;
 	xen_unpop_stats.pages_held++;
@@ -917,12 +932,8 @@ static unsigned int xen_unpop_find_run(struct xen_unpop_chunk *chunk,
 	return chunk->nr_pages;
 }
 
-/*
- * Take up to @nr free seed pages.  Lock held.  Out of line: most pools
- * have none, and the path for a single page stays short.
- */
-static noinline unsigned int xen_unpop_take_seeds(unsigned int nr,
-						  struct page **pages)
+/* Take up to @nr free seed pages.  Lock held. */
+static unsigned int xen_unpop_take_seeds(unsigned int nr, struct page **pages)
 {
 	unsigned int got = 0;
 
@@ -959,7 +970,7 @@ static unsigned int xen_unpop_take_pages(unsigned int nr, struct page **pages)
 			idx = xen_unpop_find_page(chunk);
 			if (idx >= chunk->nr_pages)
 				break;
-			pages[got++] = xen_unpop_take(chunk, idx, 1);
+			pages[got++] = xen_unpop_take_one(chunk, idx);
 		}
 		if (got == nr)
 			return got;
@@ -976,9 +987,9 @@ static unsigned int xen_unpop_take_pages(unsigned int nr, struct page **pages)
 		}
 		/* A new chunk: nobody references its pages. */
 		while (got < nr && chunk->nr_free)
-			pages[got++] = xen_unpop_take(chunk,
-						      chunk->nr_pages - chunk->nr_free,
-						      1);
+			pages[got++] = xen_unpop_take_one(chunk,
+							  chunk->nr_pages -
+							  chunk->nr_free);
 	}
 	return got;
 }
@@ -1169,6 +1180,7 @@ static void xen_unpop_handback_fn(struct work_struct *work)
  */
 static void xen_unpop_maybe_hand_back(const struct xen_unpop_chunk *emptied)
 {
+	lockdep_assert_held(&xen_unpop_lock);
 	if (xen_unpop_can_hand_back() && xen_unpop_chunk_spare(emptied))
 		queue_delayed_work(system_unbound_wq, &xen_unpop_handback_work,
 				   msecs_to_jiffies(READ_ONCE(handback_delay_ms)));
@@ -1176,15 +1188,14 @@ static void xen_unpop_maybe_hand_back(const struct xen_unpop_chunk *emptied)
 
 /*
  * Put back @nr pages, all of the pool's chunks, and hand back what that
- * leaves spare.  Lock held.  Inline: the free of a single page is a hot
- * path (a grant map and unmap each take and free one).
+ * leaves spare.  Lock held.
  */
-static __always_inline void xen_unpop_put_pages(unsigned int nr,
-						struct page **pages)
+static void xen_unpop_put_pages(unsigned int nr, struct page **pages)
 {
 	struct xen_unpop_chunk *chunk, *emptied = NULL;
 	unsigned int i;
 
+	lockdep_assert_held(&xen_unpop_lock);
 	for (i = 0; i < nr; i++) {
 		chunk = xen_unpop_put(pages[i]);
 		if (chunk)
@@ -1304,10 +1315,11 @@ void xen_free_unpopulated_pages(unsigned int nr_pages, struct page **pages)
 {
 	unsigned int i;
 
-	/* Most often all are the pool's: one look at each page. */
-	for (i = 0; i < nr_pages; i++)
+	/* Most often all are the pool's: then each page's kind is read once. */
+	for (i = 0; i < nr_pages; i++) {
 		if (!xen_unpop_page(pages[i]))
 			break;
+	}
 	if (i < nr_pages) {
 		xen_unpop_free_mixed(nr_pages, pages, i);
 	} else {

@@ -65,10 +65,8 @@ class Symbols:
 
 def boot(kernel, mode, log, profile=None):
     """The "bench" values of one boot of KERNEL running MODE."""
-    opts = bench.Opts(kernel, mode, log, smp=1)
-    opts.qemu_extra = ["-icount", "shift=0"]
+    opts = bench.Opts(kernel, mode, log, smp=1, icount=True)
     opts.profile = profile
-    opts.timeout *= 3
     text, _rc, timed_out = xenboot.boot(opts)
     return bench.values(text, timed_out, "%s %s" % (kernel, mode), log)[1]
 
