@@ -706,7 +706,7 @@ ALLOW_ERROR_INJECTION(xen_unpop_fallback, ERRNO);
  */
 static struct xen_unpop_chunk *xen_unpop_grow(unsigned int min_pages)
 {
-	/* At least a granule, hence the reserve (see XEN_UNPOP_RESERVE_PAGES). */
+	/* A granule at least, so the reserve at least: see its definition. */
 	unsigned int need = round_up(min_pages, XEN_UNPOP_GRANULE_PAGES);
 	unsigned int size = max(need, xen_unpop_growth);
 	unsigned long limit_pages = xen_unpop_limit();
@@ -1315,7 +1315,7 @@ void xen_free_unpopulated_pages(unsigned int nr_pages, struct page **pages)
 {
 	unsigned int i;
 
-	/* Most often all are the pool's: then each page's kind is read once. */
+	/* On Arm (and x86 without seed pages) all are the pool's: one look. */
 	for (i = 0; i < nr_pages; i++) {
 		if (!xen_unpop_page(pages[i]))
 			break;
