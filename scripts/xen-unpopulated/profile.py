@@ -108,8 +108,7 @@ def main():
             log = os.path.join(bench.RES, "profile-insns-%s%s-%d.log" %
                                (k, bench.BL_TAG, i))
             v = boot(k, "alloc-free:45000", log)
-            # One instruction a nanosecond: per second is per 10^9.
-            insns[k].append(1e9 / float(v["alloc_free_median_per_second"]))
+            insns[k].append(bench.instructions(v))
             rows[k].update(blocks(k, i))
     per_op = {k: {f: n / (ROUNDS * BOOTS) for f, n in rows[k].items()}
               for k in bench.KERNELS}
