@@ -100,7 +100,7 @@ BOOT = $(S)/xenboot.py boot --arch $(BOOT_ARCH) --initrd $(INITRD) \
 	--layout $(LAYOUT) --xen-version $(XEN)
 
 .PHONY: all deps baseline kernel stock initramfs run test bench host-test \
-	series checkpatch patches clean fuzz test-6.12 test-mainline test-6.1 test-configs test-all guests bisect kunit profile
+	series checkpatch patches clean fuzz test-6.12 test-mainline test-6.1 test-configs test-all guests bisect kunit profile bench-curve
 
 all: run
 
@@ -169,6 +169,12 @@ host-test:
 bench: kernel stock initramfs
 	@BENCH=1 $(S)/install-deps.sh
 	@$(S)/bench.py
+
+# Only the bench's cost curve (a part of make bench): the pool filled with
+# single-page maps and freed at random, ours beside stock, under -icount.
+bench-curve: kernel stock initramfs
+	@BENCH=1 $(S)/install-deps.sh
+	@$(S)/bench.py --curve
 
 # Where a single-page gntdev map+unmap spends its time, stock beside ours:
 # instructions counted under -icount, blocks traced by QEMU (profile.py).

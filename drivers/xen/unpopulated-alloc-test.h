@@ -831,6 +831,82 @@ static void xut_held_page_not_reused(struct kunit *test)
 	xut_cancel_work();
 }
 
+/* Are @pages, @nr of them, pages of the pool's in a row, in one chunk? */
+static bool xut_in_a_row(struct page **pages, unsigned int nr)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++)
+		if (!xen_unpop_page(pages[i]) ||
+		    page_to_pfn(pages[i]) != page_to_pfn(pages[0]) + i ||
+		    xen_unpop_chunk_of(pages[i]) != xen_unpop_chunk_of(pages[0]))
+			return false;
+	return true;
+}
+
+/*
+ * A search that found no run of some length is not made again in that
+ * chunk until a free there makes such a run; then the run is found.  The
+ * pool, capped, cannot grow; all its free pages are taken, then three in
+ * a row of one chunk are freed, the middle one last.
+ */
+static void xut_run_miss_forgotten(struct kunit *test)
+{
+	struct xen_unpop_chunk *chunk;
+	struct page **all, *run[3];
+	unsigned long nr, i;
+	unsigned int miss;
+	int ret;
+
+	xut_cancel_work();
+	xen_unpop_hand_back();
+	nr = xut_stats().pages_free;
+	if (nr < 3)
+		kunit_skip(test, "fewer than three free pages");
+	all = kunit_kcalloc(test, nr, sizeof(*all), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, all);
+	xut_seams.limit = xut_stats().pages_total;
+	ret = xen_alloc_unpopulated_pages(nr, all);
+	if (ret) {
+		xut_seams.limit = 0;
+		KUNIT_FAIL(test, "taking the pool's free pages: %d", ret);
+		return;
+	}
+	KUNIT_EXPECT_EQ(test, xut_stats().pages_free, 0UL);
+
+	for (i = 0; i + 2 < nr; i++)
+		if (xut_in_a_row(all + i, 3))
+			break;
+	if (i + 2 >= nr) {
+		xen_free_unpopulated_pages(nr, all);
+		xut_seams.limit = 0;
+		kunit_skip(test, "no three free pages in a row");
+	}
+	chunk = xen_unpop_chunk_of(all[i]);
+
+	xen_free_unpopulated_pages(1, &all[i]);
+	xen_free_unpopulated_pages(1, &all[i + 2]);
+	KUNIT_EXPECT_EQ(test, xen_alloc_unpopulated_contiguous_pages(2, run),
+			-ENOMEM);
+	mutex_lock(&xen_unpop_lock);
+	miss = chunk->run_miss;
+	mutex_unlock(&xen_unpop_lock);
+	KUNIT_EXPECT_EQ(test, miss, 2U);
+
+	xen_free_unpopulated_pages(1, &all[i + 1]);
+	ret = xen_alloc_unpopulated_contiguous_pages(3, run);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	if (!ret) {
+		KUNIT_EXPECT_PTR_EQ(test, run[0], all[i]);
+		xen_free_unpopulated_contiguous_pages(3, run);
+	}
+
+	memmove(all + i, all + i + 3, (nr - i - 3) * sizeof(*all));
+	xen_free_unpopulated_pages(nr - 3, all);
+	xut_seams.limit = 0;
+	KUNIT_EXPECT_EQ(test, xut_check_chunks(test), 0UL);
+}
+
 /* A page held for good is looked at again less and less often, up to a limit. */
 static void xut_held_retry_backs_off(struct kunit *test)
 {
@@ -1569,6 +1645,7 @@ static struct kunit_case xen_unpopulated_alloc_test_cases[] = {
 	KUNIT_CASE(xut_skip_busy_rule),
 	KUNIT_CASE(xut_growth_skips_busy_iomem),
 	KUNIT_CASE(xut_every_region_used),
+	KUNIT_CASE(xut_run_miss_forgotten),
 	KUNIT_CASE(xut_handback_queued_when_spare),
 	{}
 };

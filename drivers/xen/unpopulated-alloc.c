@@ -118,6 +118,7 @@ struct xen_unpop_chunk {
 	unsigned int nr_free;
 	unsigned int nr_held;		/* pages freed with a reference held */
 	unsigned int hint;		/* where to look for a free page first */
+	unsigned int run_miss;		/* no free run this long, or 0 */
 	unsigned long *held;		/* one bit a held page, after used[] */
 	unsigned long used[];		/* one bit a page in use or held */
 };
@@ -908,14 +909,18 @@ static unsigned int xen_unpop_find_page(struct xen_unpop_chunk *chunk)
 
 /*
  * The first free run of @nr pages of @chunk that nobody references, or
- * nr_pages if there is none; free pages found referenced are held.  Lock
- * held.
+ * nr_pages if there is none; free pages found referenced are held.  A
+ * search in vain is noted, so that a fragmented chunk is not searched
+ * again for as long a run until a free makes one.  Lock held.
  */
 static unsigned int xen_unpop_find_run(struct xen_unpop_chunk *chunk,
 				       unsigned int nr)
 {
 	unsigned long idx = 0, i;
 
+	/* Searched before, in vain, and no free since made such a run. */
+	if (chunk->run_miss && nr >= chunk->run_miss)
+		return chunk->nr_pages;
 	while (chunk->nr_free >= nr) {
 		idx = bitmap_find_next_zero_area(chunk->used, chunk->nr_pages,
 						 idx, nr, 0);
@@ -929,6 +934,7 @@ static unsigned int xen_unpop_find_run(struct xen_unpop_chunk *chunk,
 		xen_unpop_hold(chunk, i, true);
 		idx = i + 1;
 	}
+	chunk->run_miss = nr;
 	return chunk->nr_pages;
 }
 
@@ -995,6 +1001,42 @@ static unsigned int xen_unpop_take_pages(unsigned int nr, struct page **pages)
 }
 
 /*
+ * Page @idx of @chunk was just freed: if it is in a free run of
+ * chunk->run_miss pages or more now, a search may find one.  Both ends of
+ * that run are fewer than run_miss pages away, as no run was that long
+ * before.  Out of line, to keep the common free short.  Lock held.
+ */
+static noinline void xen_unpop_forget_miss(struct xen_unpop_chunk *chunk,
+					   unsigned long idx)
+{
+	unsigned long first = find_last_bit(chunk->used, idx);
+	unsigned long end = find_next_bit(chunk->used, chunk->nr_pages,
+					  idx + 1);
+
+	/* find_last_bit() returns @idx if no page before @idx is in use. */
+	first = first == idx ? 0 : first + 1;
+	if (end - first >= chunk->run_miss)
+		chunk->run_miss = 0;
+}
+
+/*
+ * Page @idx of @chunk was just freed: forget a run that a search did not
+ * find, if the page may have made one.  A page whose neighbours are both
+ * in use (or past an end) is a free run of one.  Lock held.
+ */
+static void xen_unpop_note_freed(struct xen_unpop_chunk *chunk,
+				 unsigned long idx)
+{
+	if (likely(!chunk->run_miss))
+		return;
+	if (chunk->run_miss > 1 &&
+	    (!idx || test_bit(idx - 1, chunk->used)) &&
+	    (idx + 1 == chunk->nr_pages || test_bit(idx + 1, chunk->used)))
+		return;
+	xen_unpop_forget_miss(chunk, idx);
+}
+
+/*
  * Put one page back, with xen_unpop_lock held.  The next single page is
  * looked for there first, so a page freed and allocated again costs no
  * search; a page still referenced is held instead.  Returns the page's
@@ -1014,6 +1056,7 @@ static struct xen_unpop_chunk *xen_unpop_put(struct page *page)
 		return NULL;
 	}
 	__clear_bit(idx, chunk->used);
+	xen_unpop_note_freed(chunk, idx);
 	chunk->hint = idx;
 	chunk->nr_free++;
 	xen_unpop_stats.pages_free++;
@@ -1054,6 +1097,7 @@ static bool xen_unpop_release_held(void)
 				continue;
 			__clear_bit(idx, chunk->held);
 			__clear_bit(idx, chunk->used);
+			chunk->run_miss = 0;
 			chunk->nr_held--;
 			chunk->nr_free++;
 			xen_unpop_stats.pages_held--;
