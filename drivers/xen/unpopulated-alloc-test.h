@@ -477,7 +477,8 @@ static void xut_handback_returns_ram(struct kunit *test)
  */
 static unsigned long xut_check_chunks(struct kunit *test)
 {
-	unsigned long bad_owner = 0, bad_ref = 0, bad_align = 0, i;
+	unsigned long bad_owner = 0, bad_ref = 0, bad_align = 0, bad_miss = 0;
+	unsigned long i;
 	struct xen_unpop_chunk *chunk;
 
 	mutex_lock(&xen_unpop_lock);
@@ -488,6 +489,12 @@ static unsigned long xut_check_chunks(struct kunit *test)
 
 		if (!IS_ALIGNED(first, PAGE_SIZE) || !IS_ALIGNED(end, PAGE_SIZE))
 			bad_align++;
+		/* A noted run length is one that no free run has. */
+		if (chunk->run_miss &&
+		    bitmap_find_next_zero_area(chunk->used, chunk->nr_pages, 0,
+					       chunk->run_miss, 0) <
+		    chunk->nr_pages)
+			bad_miss++;
 		for (i = 0; i < chunk->nr_pages; i++) {
 			struct page *page = pfn_to_page(chunk->first_pfn + i);
 
@@ -503,7 +510,9 @@ static unsigned long xut_check_chunks(struct kunit *test)
 			    "chunks sharing a page of struct pages");
 	KUNIT_EXPECT_EQ_MSG(test, bad_owner, 0UL, "pages no longer ours");
 	KUNIT_EXPECT_EQ_MSG(test, bad_ref, 0UL, "pages with a stray reference");
-	return bad_align + bad_owner + bad_ref;
+	KUNIT_EXPECT_EQ_MSG(test, bad_miss, 0UL,
+			    "chunks noting a run they have free");
+	return bad_align + bad_owner + bad_ref + bad_miss;
 }
 
 /*
@@ -844,25 +853,54 @@ static bool xut_in_a_row(struct page **pages, unsigned int nr)
 	return true;
 }
 
+/* No run of @nr pages is found, and @chunk notes that none was. */
+static void xut_expect_no_run(struct kunit *test, struct xen_unpop_chunk *chunk,
+			      unsigned int nr, struct page **run)
+{
+	unsigned int miss;
+	int ret;
+
+	ret = xen_alloc_unpopulated_contiguous_pages(nr, run);
+	KUNIT_EXPECT_EQ(test, ret, -ENOMEM);
+	if (!ret)
+		xen_free_unpopulated_contiguous_pages(nr, run);
+	mutex_lock(&xen_unpop_lock);
+	miss = chunk->run_miss;
+	mutex_unlock(&xen_unpop_lock);
+	KUNIT_EXPECT_EQ(test, miss, nr);
+}
+
+/* A run of @nr pages is found, from @first on, and given back. */
+static void xut_expect_run(struct kunit *test, unsigned int nr,
+			   struct page **run, struct page *first)
+{
+	int ret = xen_alloc_unpopulated_contiguous_pages(nr, run);
+
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	if (ret)
+		return;
+	KUNIT_EXPECT_PTR_EQ(test, run[0], first);
+	xen_free_unpopulated_contiguous_pages(nr, run);
+}
+
 /*
  * A search that found no run of some length is not made again in that
- * chunk until a free there makes such a run; then the run is found.  The
- * pool, capped, cannot grow; all its free pages are taken, then three in
- * a row of one chunk are freed, the middle one last.
+ * chunk until a free there makes such a run; then the run is found, be it
+ * joined from both sides or one.  The pool, capped, cannot grow; all its
+ * free pages are taken, then pages of four in a row of one chunk freed.
  */
 static void xut_run_miss_forgotten(struct kunit *test)
 {
 	struct xen_unpop_chunk *chunk;
-	struct page **all, *run[3];
+	struct page **all, *run[3], *quad[4];
 	unsigned long nr, i;
-	unsigned int miss;
 	int ret;
 
 	xut_cancel_work();
 	xen_unpop_hand_back();
 	nr = xut_stats().pages_free;
-	if (nr < 3)
-		kunit_skip(test, "fewer than three free pages");
+	if (nr < 4)
+		kunit_skip(test, "fewer than four free pages");
 	all = kunit_kcalloc(test, nr, sizeof(*all), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, all);
 	xut_seams.limit = xut_stats().pages_total;
@@ -874,35 +912,47 @@ static void xut_run_miss_forgotten(struct kunit *test)
 	}
 	KUNIT_EXPECT_EQ(test, xut_stats().pages_free, 0UL);
 
-	for (i = 0; i + 2 < nr; i++)
-		if (xut_in_a_row(all + i, 3))
+	for (i = 0; i + 3 < nr; i++)
+		if (xut_in_a_row(all + i, 4))
 			break;
-	if (i + 2 >= nr) {
+	if (i + 3 >= nr) {
 		xen_free_unpopulated_pages(nr, all);
 		xut_seams.limit = 0;
-		kunit_skip(test, "no three free pages in a row");
+		kunit_skip(test, "no four free pages in a row");
 	}
 	chunk = xen_unpop_chunk_of(all[i]);
 
-	xen_free_unpopulated_pages(1, &all[i]);
-	xen_free_unpopulated_pages(1, &all[i + 2]);
-	KUNIT_EXPECT_EQ(test, xen_alloc_unpopulated_contiguous_pages(2, run),
-			-ENOMEM);
-	mutex_lock(&xen_unpop_lock);
-	miss = chunk->run_miss;
-	mutex_unlock(&xen_unpop_lock);
-	KUNIT_EXPECT_EQ(test, miss, 2U);
+	memcpy(quad, all + i, sizeof(quad));
 
-	xen_free_unpopulated_pages(1, &all[i + 1]);
-	ret = xen_alloc_unpopulated_contiguous_pages(3, run);
+	/* Two free pages apart, then the one between: a run of three. */
+	xen_free_unpopulated_pages(1, &quad[0]);
+	xen_free_unpopulated_pages(1, &quad[2]);
+	xut_expect_no_run(test, chunk, 2, run);
+	xen_free_unpopulated_pages(1, &quad[1]);
+	xut_expect_run(test, 3, run, quad[0]);
+
+	/*
+	 * The first three, the pool's only free pages, taken again; the
+	 * first and the fourth freed, then the second: a run of exactly the
+	 * length not found, joined from one side.
+	 */
+	ret = xen_alloc_unpopulated_pages(3, run);
 	KUNIT_EXPECT_EQ(test, ret, 0);
 	if (!ret) {
-		KUNIT_EXPECT_PTR_EQ(test, run[0], all[i]);
-		xen_free_unpopulated_contiguous_pages(3, run);
+		KUNIT_EXPECT_EQ(test, page_to_pfn(run[0]) + page_to_pfn(run[1]) +
+				page_to_pfn(run[2]), 3 * page_to_pfn(quad[1]));
+		xen_free_unpopulated_pages(1, &quad[0]);
+		xen_free_unpopulated_pages(1, &quad[3]);
+		xut_expect_no_run(test, chunk, 2, run);
+		xen_free_unpopulated_pages(1, &quad[1]);
+		xut_expect_run(test, 2, run, quad[0]);
+		xen_free_unpopulated_pages(1, &quad[2]);
+	} else {
+		xen_free_unpopulated_pages(1, &quad[3]);
 	}
 
-	memmove(all + i, all + i + 3, (nr - i - 3) * sizeof(*all));
-	xen_free_unpopulated_pages(nr - 3, all);
+	memmove(all + i, all + i + 4, (nr - i - 4) * sizeof(*all));
+	xen_free_unpopulated_pages(nr - 4, all);
 	xut_seams.limit = 0;
 	KUNIT_EXPECT_EQ(test, xut_check_chunks(test), 0UL);
 }

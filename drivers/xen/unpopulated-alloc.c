@@ -918,8 +918,12 @@ static unsigned int xen_unpop_find_run(struct xen_unpop_chunk *chunk,
 {
 	unsigned long idx = 0, i;
 
-	/* Searched before, in vain, and no free since made such a run. */
-	if (chunk->run_miss && nr >= chunk->run_miss)
+	/*
+	 * Too few free pages, or searched before in vain and no free since
+	 * made such a run.  Only a search that was made is noted: a run
+	 * longer than the free pages would be a note no free could reach.
+	 */
+	if (nr > chunk->nr_free || (chunk->run_miss && nr >= chunk->run_miss))
 		return chunk->nr_pages;
 	while (chunk->nr_free >= nr) {
 		idx = bitmap_find_next_zero_area(chunk->used, chunk->nr_pages,
@@ -1001,10 +1005,11 @@ static unsigned int xen_unpop_take_pages(unsigned int nr, struct page **pages)
 }
 
 /*
- * Page @idx of @chunk was just freed: if it is in a free run of
- * chunk->run_miss pages or more now, a search may find one.  Both ends of
- * that run are fewer than run_miss pages away, as no run was that long
- * before.  Out of line, to keep the common free short.  Lock held.
+ * Page @idx of @chunk was just freed: drop the note that no run of
+ * chunk->run_miss pages is free if the page's free run is that long now.
+ * Both ends of that run are fewer than run_miss pages away, as no run was
+ * that long before.  Out of line, to keep the common free short.  Lock
+ * held.
  */
 static noinline void xen_unpop_forget_miss(struct xen_unpop_chunk *chunk,
 					   unsigned long idx)
@@ -1097,7 +1102,7 @@ static bool xen_unpop_release_held(void)
 				continue;
 			__clear_bit(idx, chunk->held);
 			__clear_bit(idx, chunk->used);
-			chunk->run_miss = 0;
+			xen_unpop_note_freed(chunk, idx);
 			chunk->nr_held--;
 			chunk->nr_free++;
 			xen_unpop_stats.pages_held--;
