@@ -323,6 +323,92 @@ def assert_dmabuf():
     return t.done()
 
 
+CURVE_POINTS = ("0", "50", "90", "99", "0after")
+POINT_LABEL = {"0": "empty", "0after": "empty after the fill"}
+CURVE_OPS = (("single", "single-page map+unmap"),
+             ("map512", "512-page map+unmap"),
+             ("dmabuf16", "16-page dma-buf export+release"),
+             ("dmabuf512", "512-page dma-buf export+release"),
+             ("dmabuf4096", "4096-page dma-buf export+release"))
+
+
+def curve(rows):
+    """Cost against the pool's occupancy ("xen-unpop-bench curve"): each
+    kernel once under -icount, where the figures count instructions and
+    the host does not move them.  Rows for the table, a TSV and a picture.
+    """
+    total = int(os.environ.get("BENCH_CURVE_PAGES", "262144"))
+    got = {}
+    for k in KERNELS:
+        _t, _s, v = run(k, "curve:%d" % total, smp=1, icount=True,
+                        dom0_extra="xen_gntdev.limit=%d" % total)
+        if "curve_total" not in v or "curve_single_0after" not in v:
+            sys.exit("bench: %s curve did not run to its end (see %s)" %
+                     (k, os.path.join(RES, "bench-%s-curve-%d%s.log" %
+                                      (k, total, BL_TAG))))
+        got[k] = v
+    # Precondition: the fill went into Xen scratch space (the pool's
+    # chunks, or stock's sections), all of it; the layout decides whether
+    # there is room for it.
+    room = {k: int(got[k].get("curve_filled", 0)) == total and
+            int(got[k].get("curve_scratch_kb_full", 0)) >=
+            total * int(got[k].get("curve_page_kb", 4)) for k in KERNELS}
+    rows.append(("cost curve: single-page maps held when full / Xen scratch (kB)",
+                 *("%s / %s" % (got[k].get("curve_filled"),
+                                got[k].get("curve_scratch_kb_full"))
+                   for k in KERNELS), ""))
+    tsv = os.path.join(RES, "bench-curve%s.tsv" % BL_TAG)
+    with open(tsv, "w") as f:
+        f.write("point\tkernel\theld\tfree_ram_kb\t%s\n" %
+                "\t".join(op for op, _l in CURVE_OPS))
+        for k in KERNELS:
+            for at in CURVE_POINTS:
+                v = got[k]
+                f.write("%s\t%s\t%s\t%s\t%s\n" % (
+                    at, k, v.get("curve_held_" + at, "-"),
+                    v.get("curve_free_ram_kb_" + at, "-"),
+                    "\t".join(v.get("curve_%s_%s" % (op, at), "-")
+                              for op, _l in CURVE_OPS)))
+    for op, label in CURVE_OPS:
+        base = {k: float(got[k].get("curve_%s_0" % op, -1)) for k in KERNELS}
+        for at in CURVE_POINTS:
+            cell = {}
+            for k in KERNELS:
+                x = float(got[k].get("curve_%s_%s" % (op, at), -1))
+                cell[k] = (x, "%.0f" % x if x >= 0 else "fails")
+            ratio_ours = ("%.2fx" % (cell["ours"][0] / base["ours"])
+                          if cell["ours"][0] >= 0 and base["ours"] > 0 else "")
+            rows.append(("%s %s (instructions; ours/ours@0 %s)" %
+                         (label if at == "0" else "  ", POINT_LABEL.get(at, at + "%"),
+                          ratio_ours or "-"),
+                         cell["stock"][1], cell["ours"][1],
+                         ratio(cell["ours"][0], cell["stock"][0])
+                         if min(cell["stock"][0], cell["ours"][0]) > 0 else ""))
+    for at in CURVE_POINTS:
+        ram = {k: got[k].get("curve_free_ram_kb_" + at, "-") for k in KERNELS}
+        rows.append(("free RAM, %s (kB)" % POINT_LABEL.get(at, at + "% held"),
+                     ram["stock"], ram["ours"], ""))
+    if not all(room.values()):
+        rows.append(("cost curve: the layout had no room for %d pages in the "
+                     "pool on %s: figures past the fill are not the pool's" %
+                     (total, ", ".join(k for k in KERNELS if not room[k])),
+                     "", "", ""))
+    plot = subprocess.run([os.path.join(xenboot.HERE, "bench-curve-plot.py"), tsv,
+                           os.path.join(RES, "bench-curve%s.svg" % BL_TAG)],
+                          capture_output=True, text=True)
+    print((plot.stdout + plot.stderr).strip())
+
+
+def table(rows):
+    """Print the bench's rows, stock beside ours."""
+    w = max(len(r[0]) for r in rows)
+    print("\nxen-unpopulated bench: Xen 4.17 + dom0 under QEMU (TCG), "
+          "same config and boot for both kernels")
+    print("%-*s %12s %12s %8s" % (w, "", "stock", "ours", "ours/stock"))
+    for r in rows:
+        print("%-*s %12s %12s %8s" % ((w,) + tuple(str(x) for x in r)))
+    return 0
+
 def main():
     os.makedirs(RES, exist_ok=True)
     if sys.argv[1:2] == ["--assert-first-map"]:
@@ -331,6 +417,9 @@ def main():
     if sys.argv[1:] == ["--assert-dmabuf"]:
         return assert_dmabuf()
     rows = []
+    if sys.argv[1:] == ["--curve"]:
+        curve(rows)
+        return table(rows)
 
     for n in (1, 512):
         fm = first_map(n=n)
@@ -385,6 +474,9 @@ def main():
     rows.append(("  range over %d boots each" % len(insns["ours"]),
                  "%.0f-%.0f" % (min(insns["stock"]), max(insns["stock"])),
                  "%.0f-%.0f" % (min(insns["ours"]), max(insns["ours"])), ""))
+
+    # Cost as the pool fills and fragments, under -icount.
+    curve(rows)
 
     # The gntdev_load kselftest's mixed load (4 processes: grant maps of
     # random sizes, unmaps, dma-buf exports; hand-back at once on ours)
@@ -512,12 +604,7 @@ def main():
                      (s, e, (e - s + 1) >> 20), inside(sect), inside(subs),
                      ratio(inside(subs), inside(sect))))
 
-    w = max(len(r[0]) for r in rows)
-    print("\nxen-unpopulated bench: Xen 4.17 + dom0 under QEMU (TCG), "
-          "same config and boot for both kernels")
-    print("%-*s %12s %12s %8s" % (w, "", "stock", "ours", "ours/stock"))
-    for r in rows:
-        print("%-*s %12s %12s %8s" % ((w,) + tuple(str(x) for x in r)))
+    table(rows)
     print("\nalloc+free: 1 vCPU, batches of map+unmap, alternating boots; wall "
           "clock under TCG only loses to the host, so the best batch is the figure;")
     print("first map: free RAM (buddy + per-cpu lists after stat_refresh) "

@@ -14,6 +14,9 @@
  *   xen-unpop-bench largest-export MAX
  *                                 largest power-of-two dma-buf <= MAX pages
  *                                 that exports
+ *   xen-unpop-bench curve TOTAL   the cost of each operation as TOTAL
+ *                                 single-page maps fill the pool and are
+ *                                 freed in random order (make bench)
  *   xen-unpop-bench free-ram      free RAM once it has settled (make guests)
  *   xen-unpop-bench offline-pages pages the kernel marks offline, as the
  *                                 balloon marks those on its list
@@ -425,6 +428,193 @@ static int largest_export(unsigned int max)
 	return 0;
 }
 
+/*
+ * The cost of an operation as the pool fills and fragments.  TOTAL
+ * single-page maps are made, then freed in an order drawn at random (the
+ * same order for every kernel) until curve_points[] per cent of them are
+ * still held.  Before the fill ("0") and at each point, each operation is
+ * run on a gntdev file apart from the fill's: a single-page map+unmap, a
+ * map+unmap of 512 pages, and dma-bufs of 16, 512 and 4096 pages
+ * (contiguous runs, where the kernel has them).  The
+ * figure is the median time an operation took; under "-icount shift=0" a
+ * nanosecond is an instruction, so it counts instructions (Xen's among
+ * them, and whatever the kernel does in the background meanwhile, on the
+ * one vCPU the bench runs with).  The free RAM
+ * at each point, settled, gives what holding the maps costs.
+ *
+ * The fill's maps are spread over many gntdev files: gntdev keeps a file's
+ * maps on a list that a map and an unmap walk, which would make the fill
+ * quadratic.
+ */
+#define CURVE_MAPS_PER_FILE	512
+#define CURVE_REPEAT		5
+static const unsigned int curve_points[] = { 99, 90, 50, 0 };
+
+struct curve_map {
+	int fd;
+	uint64_t index;
+};
+
+static double now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1e9 + t.tv_nsec;
+}
+
+static double median_of(double *v, unsigned int n)
+{
+	qsort(v, n, sizeof(v[0]), cmp_double);
+	return v[n / 2];
+}
+
+/* Median time of a map+unmap of @m (its count of pages) on @gntdev. */
+static double curve_map_unmap(int gntdev, struct ioctl_gntdev_map_grant_ref *m,
+			      unsigned int rounds)
+{
+	double t[CURVE_REPEAT];
+	unsigned int r, i;
+
+	for (r = 0; r < CURVE_REPEAT; r++) {
+		double t0 = now_ns();
+
+		for (i = 0; i < rounds; i++)
+			map_unmap(gntdev, m);
+		t[r] = (now_ns() - t0) / rounds;
+	}
+	return median_of(t, CURVE_REPEAT);
+}
+
+/*
+ * Median time of an export and release of an @n-page dma-buf, or -1; the
+ * time of each round, in order, on one line (the first may search the
+ * pool for a run that later ones find at once).
+ */
+static double curve_dmabuf(int gntdev, const struct ioctl_gntalloc_alloc_gref *a,
+			   unsigned int n, const char *at)
+{
+	double t[CURVE_REPEAT];
+	unsigned int r;
+
+	printf("bench curve_rounds_dmabuf%u_%s", n, at);
+	for (r = 0; r < CURVE_REPEAT; r++) {
+		double t0 = now_ns();
+		int fd = export_dmabuf(gntdev, a, n);
+
+		if (fd < 0) {
+			printf(" fails\n");
+			return -1;
+		}
+		release_dmabuf(gntdev, fd);
+		t[r] = now_ns() - t0;
+		printf(" %.0f", t[r]);
+	}
+	printf("\n");
+	return median_of(t, CURVE_REPEAT);
+}
+
+static void curve_measure(const char *at, unsigned int held, int gntdev,
+			  struct ioctl_gntdev_map_grant_ref *one,
+			  struct ioctl_gntdev_map_grant_ref *many,
+			  const struct ioctl_gntalloc_alloc_gref *a)
+{
+	static const unsigned int runs[] = { 16, 512, 4096 };
+	long noise;
+	unsigned int i;
+
+	printf("bench curve_held_%s %u\n", at, held);
+	printf("bench curve_scratch_kb_%s %ld\n", at, scratch_kb());
+	printf("bench curve_free_ram_kb_%s %ld\n", at,
+	       unpop_settled_free_ram_kb(&noise));
+	printf("bench curve_single_%s %.0f\n", at,
+	       curve_map_unmap(gntdev, one, 64));
+	printf("bench curve_map%u_%s %.0f\n", many->count, at,
+	       curve_map_unmap(gntdev, many, 2));
+	for (i = 0; i < sizeof(runs) / sizeof(runs[0]); i++)
+		printf("bench curve_dmabuf%u_%s %.0f\n", runs[i], at,
+		       curve_dmabuf(gntdev, a, runs[i], at));
+}
+
+static int curve(unsigned int total)
+{
+	int gntalloc = open("/dev/xen/gntalloc", O_RDWR);
+	struct ioctl_gntdev_map_grant_ref *one, *many;
+	struct ioctl_gntalloc_alloc_gref *a;
+	unsigned int i, p, held, filled, files;
+	int fill_errno = 0;
+	struct curve_map *maps;
+	char at[8];
+	int gntdev, *fds;
+
+	if (gntalloc < 0 || !total)
+		die("curve");
+	one = warm_one_page(&gntdev);
+	a = grant(gntalloc, 4096);
+	many = calloc(1, sizeof(*many) + 512 * sizeof(many->refs[0]));
+	maps = calloc(total, sizeof(*maps));
+	files = (total + CURVE_MAPS_PER_FILE - 1) / CURVE_MAPS_PER_FILE;
+	fds = calloc(files, sizeof(*fds));
+	if (!many || !maps || !fds)
+		die("calloc");
+	many->count = 512;
+	for (i = 0; i < many->count; i++)
+		many->refs[i] = one->refs[0];
+
+	printf("bench curve_total %u\n", total);
+	printf("bench curve_page_kb %lu\n", PAGE >> 10);
+	curve_measure("0", 0, gntdev, one, many, a);
+
+	for (i = 0; i < files; i++) {
+		fds[i] = open("/dev/xen/gntdev", O_RDWR);
+		if (fds[i] < 0)
+			die("open gntdev");
+	}
+	for (held = 0; held < total; held++) {
+		one->index = 0;
+		if (ioctl(fds[held / CURVE_MAPS_PER_FILE],
+			  IOCTL_GNTDEV_MAP_GRANT_REF, one)) {
+			fill_errno = errno;
+			break;
+		}
+		maps[held].fd = fds[held / CURVE_MAPS_PER_FILE];
+		maps[held].index = one->index;
+	}
+	filled = held;
+	printf("bench curve_filled %u\n", filled);
+	printf("bench curve_fill_errno %d\n", fill_errno);
+	printf("bench curve_scratch_kb_full %ld\n", scratch_kb());
+
+	/* Fisher-Yates with a fixed seed: the same order on every kernel. */
+	srandom(1);
+	for (i = held; i > 1; i--) {
+		unsigned int j = random() % i;
+		struct curve_map tmp = maps[i - 1];
+
+		maps[i - 1] = maps[j];
+		maps[j] = tmp;
+	}
+	for (p = 0; p < sizeof(curve_points) / sizeof(curve_points[0]); p++) {
+		unsigned int keep = (unsigned long long)filled *
+				    curve_points[p] / 100;
+
+		while (held > keep) {
+			struct ioctl_gntdev_unmap_grant_ref u = { 0 };
+
+			held--;
+			u.index = maps[held].index;
+			u.count = 1;
+			if (ioctl(maps[held].fd, IOCTL_GNTDEV_UNMAP_GRANT_REF, &u))
+				die("unmap");
+		}
+		/* Empty again, after all that, is "0after". */
+		snprintf(at, sizeof(at), "%u", curve_points[p]);
+		curve_measure(curve_points[p] ? at : "0after", held, gntdev,
+			      one, many, a);
+	}
+	return 0;
+}
+
 /* Pages with KPF_OFFLINE in /proc/kpageflags, or -1. */
 static long offline_pages(void)
 {
@@ -456,6 +646,8 @@ int main(int argc, char **argv)
 		return dmabuf(strtoul(argv[2], NULL, 0));
 	if (argc == 3 && !strcmp(argv[1], "largest-export"))
 		return largest_export(strtoul(argv[2], NULL, 0));
+	if (argc == 3 && !strcmp(argv[1], "curve"))
+		return curve(strtoul(argv[2], NULL, 0));
 	if (argc == 2 && !strcmp(argv[1], "offline-pages")) {
 		printf("bench offline_pages %ld\nbench page_kb %lu\n",
 		       offline_pages(), PAGE >> 10);
@@ -467,7 +659,7 @@ int main(int argc, char **argv)
 		printf("bench free_ram_kb %ld\nbench free_ram_noise_kb %ld\n", kb, noise);
 		return kb < 0;
 	}
-	fprintf(stderr, "usage: %s first-map N | alloc-free ROUNDS | profile ROUNDS | dmabuf N | largest-export MAX | free-ram | offline-pages\n",
+	fprintf(stderr, "usage: %s first-map N | alloc-free ROUNDS | profile ROUNDS | dmabuf N | largest-export MAX | curve TOTAL | free-ram | offline-pages\n",
 		argv[0]);
 	return 2;
 }
