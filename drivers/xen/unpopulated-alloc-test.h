@@ -870,17 +870,77 @@ static void xut_expect_no_run(struct kunit *test, struct xen_unpop_chunk *chunk,
 	KUNIT_EXPECT_EQ(test, miss, nr);
 }
 
-/* A run of @nr pages is found, from @first on, and given back. */
-static void xut_expect_run(struct kunit *test, unsigned int nr,
-			   struct page **run, struct page *first)
+/* Take a run of @nr pages into @run, expected from @first on: taken? */
+static bool xut_take_run(struct kunit *test, unsigned int nr,
+			 struct page **run, struct page *first)
 {
 	int ret = xen_alloc_unpopulated_contiguous_pages(nr, run);
 
 	KUNIT_EXPECT_EQ(test, ret, 0);
 	if (ret)
-		return;
+		return false;
 	KUNIT_EXPECT_PTR_EQ(test, run[0], first);
-	xen_free_unpopulated_contiguous_pages(nr, run);
+	return true;
+}
+
+/* A run of @nr pages is found, from @first on, and given back. */
+static void xut_expect_run(struct kunit *test, unsigned int nr,
+			   struct page **run, struct page *first)
+{
+	if (xut_take_run(test, nr, run, first))
+		xen_free_unpopulated_contiguous_pages(nr, run);
+}
+
+/*
+ * Cap the pool at its size and take all its free pages, *@nr of them,
+ * into an array of the test's; *@row is the index there of the first of
+ * @len pages in a row in one chunk.  Without such pages the case is
+ * skipped, the pool as it was.  xut_give_all() undoes it.
+ */
+static struct page **xut_take_all(struct kunit *test, unsigned int len,
+				  unsigned long *nr, unsigned long *row)
+{
+	struct page **all;
+	unsigned long i;
+	int ret;
+
+	xut_cancel_work();
+	xen_unpop_hand_back();
+	*nr = xut_stats().pages_free;
+	if (*nr < len)
+		kunit_skip(test, "fewer than %u free pages", len);
+	all = kunit_kcalloc(test, *nr, sizeof(*all), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, all);
+	xut_seams.limit = xut_stats().pages_total;
+	ret = xen_alloc_unpopulated_pages(*nr, all);
+	if (ret)
+		xut_seams.limit = 0;
+	KUNIT_ASSERT_EQ_MSG(test, ret, 0, "taking the pool's free pages");
+	KUNIT_EXPECT_EQ(test, xut_stats().pages_free, 0UL);
+
+	for (i = 0; i + len <= *nr; i++)
+		if (xut_in_a_row(all + i, len))
+			break;
+	if (i + len > *nr) {
+		xen_free_unpopulated_pages(*nr, all);
+		xut_seams.limit = 0;
+		kunit_skip(test, "no %u free pages in a row", len);
+	}
+	*row = i;
+	return all;
+}
+
+/*
+ * Give back what xut_take_all() took but the row, free by now, and lift
+ * the cap.
+ */
+static void xut_give_all(struct kunit *test, struct page **all,
+			 unsigned long nr, unsigned long row, unsigned int len)
+{
+	memmove(all + row, all + row + len, (nr - row - len) * sizeof(*all));
+	xen_free_unpopulated_pages(nr - len, all);
+	xut_seams.limit = 0;
+	KUNIT_EXPECT_EQ(test, xut_check_chunks(test), 0UL);
 }
 
 /*
@@ -893,36 +953,12 @@ static void xut_run_miss_forgotten(struct kunit *test)
 {
 	struct xen_unpop_chunk *chunk;
 	struct page **all, *run[3], *quad[4];
-	unsigned long nr, i;
+	unsigned long nr, row;
 	int ret;
 
-	xut_cancel_work();
-	xen_unpop_hand_back();
-	nr = xut_stats().pages_free;
-	if (nr < 4)
-		kunit_skip(test, "fewer than four free pages");
-	all = kunit_kcalloc(test, nr, sizeof(*all), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, all);
-	xut_seams.limit = xut_stats().pages_total;
-	ret = xen_alloc_unpopulated_pages(nr, all);
-	if (ret) {
-		xut_seams.limit = 0;
-		KUNIT_FAIL(test, "taking the pool's free pages: %d", ret);
-		return;
-	}
-	KUNIT_EXPECT_EQ(test, xut_stats().pages_free, 0UL);
-
-	for (i = 0; i + 3 < nr; i++)
-		if (xut_in_a_row(all + i, 4))
-			break;
-	if (i + 3 >= nr) {
-		xen_free_unpopulated_pages(nr, all);
-		xut_seams.limit = 0;
-		kunit_skip(test, "no four free pages in a row");
-	}
-	chunk = xen_unpop_chunk_of(all[i]);
-
-	memcpy(quad, all + i, sizeof(quad));
+	all = xut_take_all(test, ARRAY_SIZE(quad), &nr, &row);
+	memcpy(quad, all + row, sizeof(quad));
+	chunk = xen_unpop_chunk_of(quad[0]);
 
 	/* Two free pages apart, then the one between: a run of three. */
 	xen_free_unpopulated_pages(1, &quad[0]);
@@ -950,11 +986,43 @@ static void xut_run_miss_forgotten(struct kunit *test)
 	} else {
 		xen_free_unpopulated_pages(1, &quad[3]);
 	}
+	xut_give_all(test, all, nr, row, ARRAY_SIZE(quad));
+}
 
-	memmove(all + i, all + i + 4, (nr - i - 4) * sizeof(*all));
-	xen_free_unpopulated_pages(nr - 4, all);
-	xut_seams.limit = 0;
-	KUNIT_EXPECT_EQ(test, xut_check_chunks(test), 0UL);
+/*
+ * A run is looked for from where the last one was found on, then around
+ * the chunk's start: a run freed before that point is found again only
+ * once none is free past it.  The pool, capped, cannot grow; all its free
+ * pages are taken, then six pages in a row of one chunk freed.
+ */
+static void xut_run_search_resumes(struct kunit *test)
+{
+	struct page **all, *six[6], *run[6], *a[2], *b[2], *c[2], *d[2];
+	bool got_a, got_b, got_c, got_d;
+	unsigned long nr, row;
+
+	all = xut_take_all(test, ARRAY_SIZE(six), &nr, &row);
+	memcpy(six, all + row, sizeof(six));
+	xen_free_unpopulated_pages(ARRAY_SIZE(six), six);
+
+	/* The pool's only run of six, found: where the next search starts. */
+	xut_expect_run(test, ARRAY_SIZE(six), run, six[0]);
+	got_a = xut_take_run(test, 2, a, six[0]);
+	got_b = xut_take_run(test, 2, b, six[2]);
+	if (got_a)
+		xen_free_unpopulated_contiguous_pages(2, a);
+	/* Not a's run, free before b's, found last: the one after it. */
+	got_c = xut_take_run(test, 2, c, six[4]);
+	/* Nothing free past c: around the chunk's start. */
+	got_d = xut_take_run(test, 2, d, six[0]);
+
+	if (got_b)
+		xen_free_unpopulated_contiguous_pages(2, b);
+	if (got_c)
+		xen_free_unpopulated_contiguous_pages(2, c);
+	if (got_d)
+		xen_free_unpopulated_contiguous_pages(2, d);
+	xut_give_all(test, all, nr, row, ARRAY_SIZE(six));
 }
 
 /* A page held for good is looked at again less and less often, up to a limit. */
@@ -1696,6 +1764,7 @@ static struct kunit_case xen_unpopulated_alloc_test_cases[] = {
 	KUNIT_CASE(xut_growth_skips_busy_iomem),
 	KUNIT_CASE(xut_every_region_used),
 	KUNIT_CASE(xut_run_miss_forgotten),
+	KUNIT_CASE(xut_run_search_resumes),
 	KUNIT_CASE(xut_handback_queued_when_spare),
 	{}
 };

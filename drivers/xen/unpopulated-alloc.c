@@ -118,6 +118,7 @@ struct xen_unpop_chunk {
 	unsigned int nr_free;
 	unsigned int nr_held;		/* pages freed with a reference held */
 	unsigned int hint;		/* where to look for a free page first */
+	unsigned int run_hint;		/* where to look for a free run first */
 	unsigned int run_miss;		/* no free run this long, or 0 */
 	unsigned long *held;		/* one bit a held page, after used[] */
 	unsigned long used[];		/* one bit a page in use or held */
@@ -908,15 +909,20 @@ static unsigned int xen_unpop_find_page(struct xen_unpop_chunk *chunk)
 }
 
 /*
- * The first free run of @nr pages of @chunk that nobody references, or
- * nr_pages if there is none; free pages found referenced are held.  A
- * search in vain is noted, so that a fragmented chunk is not searched
- * again for as long a run until a free makes one.  Lock held.
+ * A free run of @nr pages of @chunk that nobody references, or nr_pages
+ * if there is none; free pages found referenced are held.  The search
+ * starts where the last run was found, so that a fragmented stretch
+ * before it is not searched again on each request, and goes on around
+ * the chunk's start up to the runs that end past that point.  A search in
+ * vain is noted, so that a fragmented chunk is not searched again for as
+ * long a run until a free makes one.  Lock held.
  */
 static unsigned int xen_unpop_find_run(struct xen_unpop_chunk *chunk,
 				       unsigned int nr)
 {
-	unsigned long idx = 0, i;
+	unsigned long start = chunk->run_hint, end = chunk->nr_pages;
+	unsigned long idx = start, i;
+	bool around = false;
 
 	/*
 	 * Too few free pages, or searched before in vain and no free since
@@ -926,15 +932,23 @@ static unsigned int xen_unpop_find_run(struct xen_unpop_chunk *chunk,
 	if (nr > chunk->nr_free || (chunk->run_miss && nr >= chunk->run_miss))
 		return chunk->nr_pages;
 	while (chunk->nr_free >= nr) {
-		idx = bitmap_find_next_zero_area(chunk->used, chunk->nr_pages,
-						 idx, nr, 0);
-		if (idx >= chunk->nr_pages)
-			break;
+		idx = bitmap_find_next_zero_area(chunk->used, end, idx, nr, 0);
+		if (idx >= end) {
+			if (around || !start)
+				break;
+			around = true;
+			end = min_t(unsigned long, start + nr - 1,
+				    chunk->nr_pages);
+			idx = 0;
+			continue;
+		}
 		for (i = idx; i < idx + nr; i++)
 			if (xen_unpop_referenced(chunk, i))
 				break;
-		if (i == idx + nr)
+		if (i == idx + nr) {
+			chunk->run_hint = idx;
 			return idx;
+		}
 		xen_unpop_hold(chunk, i, true);
 		idx = i + 1;
 	}
@@ -1027,10 +1041,12 @@ static noinline void xen_unpop_forget_miss(struct xen_unpop_chunk *chunk,
 /*
  * Page @idx of @chunk was just freed: forget a run that a search did not
  * find, if the page may have made one.  A page whose neighbours are both
- * in use (or past an end) is a free run of one.  Lock held.
+ * in use (or past an end) is a free run of one.  Always inline: most
+ * chunks note nothing, and a free should pay one test for that, not a
+ * call.  Lock held.
  */
-static void xen_unpop_note_freed(struct xen_unpop_chunk *chunk,
-				 unsigned long idx)
+static __always_inline void xen_unpop_note_freed(struct xen_unpop_chunk *chunk,
+						 unsigned long idx)
 {
 	if (likely(!chunk->run_miss))
 		return;

@@ -192,17 +192,24 @@ static int first_map(unsigned int n)
 	return 0;
 }
 
+/* Unmap the @count pages gntdev mapped at @index of @gntdev. */
+static void unmap(int gntdev, uint64_t index, uint32_t count)
+{
+	struct ioctl_gntdev_unmap_grant_ref u = {
+		.index = index,
+		.count = count,
+	};
+
+	if (ioctl(gntdev, IOCTL_GNTDEV_UNMAP_GRANT_REF, &u))
+		die("unmap");
+}
+
 /* One gntdev map and unmap of the grants in @m: one alloc+free. */
 static void map_unmap(int gntdev, struct ioctl_gntdev_map_grant_ref *m)
 {
-	struct ioctl_gntdev_unmap_grant_ref u = { 0 };
-
 	if (ioctl(gntdev, IOCTL_GNTDEV_MAP_GRANT_REF, m))
 		die("map");
-	u.index = m->index;
-	u.count = m->count;
-	if (ioctl(gntdev, IOCTL_GNTDEV_UNMAP_GRANT_REF, &u))
-		die("unmap");
+	unmap(gntdev, m->index, m->count);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -435,12 +442,12 @@ static int largest_export(unsigned int max)
  * still held.  Before the fill ("0") and at each point, each operation is
  * run on a gntdev file apart from the fill's: a single-page map+unmap, a
  * map+unmap of 512 pages, and dma-bufs of 16, 512 and 4096 pages
- * (contiguous runs, where the kernel has them).  The
- * figure is the median time an operation took; under "-icount shift=0" a
- * nanosecond is an instruction, so it counts instructions (Xen's among
- * them, and whatever the kernel does in the background meanwhile, on the
- * one vCPU the bench runs with).  The free RAM
- * at each point, settled, gives what holding the maps costs.
+ * (contiguous runs, where the kernel has them).  The figure is the median
+ * time an operation took; under "-icount shift=0" a nanosecond is an
+ * instruction, so it counts instructions (Xen's among them, and whatever
+ * the kernel does in the background meanwhile, on the one vCPU the bench
+ * runs with).  The free RAM at each point, settled, gives what holding
+ * the maps costs.
  *
  * The fill's maps are spread over many gntdev files: gntdev keeps a file's
  * maps on a list that a map and an unmap walk, which would make the fill
@@ -599,13 +606,8 @@ static int curve(unsigned int total)
 				    curve_points[p] / 100;
 
 		while (held > keep) {
-			struct ioctl_gntdev_unmap_grant_ref u = { 0 };
-
 			held--;
-			u.index = maps[held].index;
-			u.count = 1;
-			if (ioctl(maps[held].fd, IOCTL_GNTDEV_UNMAP_GRANT_REF, &u))
-				die("unmap");
+			unmap(maps[held].fd, maps[held].index, 1);
 		}
 		/* Empty again, after all that, is "0after". */
 		snprintf(at, sizeof(at), "%u", curve_points[p]);
