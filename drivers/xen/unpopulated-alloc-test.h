@@ -48,11 +48,13 @@ static void xut_restore_delay(unsigned int saved)
 	xut_cancel_work();
 }
 
+/* The pool's counters, exact: the stashed pages put back first. */
 static struct xen_unpop_stats xut_stats(void)
 {
 	struct xen_unpop_stats st;
 
 	mutex_lock(&xen_unpop_lock);
+	xen_unpop_drain_stashes();
 	st = xen_unpop_stats;
 	mutex_unlock(&xen_unpop_lock);
 	return st;
@@ -1025,6 +1027,251 @@ static void xut_run_search_resumes(struct kunit *test)
 	xut_give_all(test, all, nr, row, ARRAY_SIZE(six));
 }
 
+/* This CPU's stashed page, or NULL; the caller keeps to this CPU. */
+static struct page *xut_stashed(void)
+{
+	return READ_ONCE(*raw_cpu_ptr(&xen_unpop_stash));
+}
+
+/* Is every CPU's stash empty? */
+static bool xut_stashes_empty(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		if (READ_ONCE(*per_cpu_ptr(&xen_unpop_stash, cpu)))
+			return false;
+	return true;
+}
+
+/* Empty the stashes, for a case that looks at this CPU's. */
+static void xut_drain_stashes(void)
+{
+	mutex_lock(&xen_unpop_lock);
+	xen_unpop_drain_stashes();
+	mutex_unlock(&xen_unpop_lock);
+}
+
+/* Pages the pool took from the balloon, the stashes left as they are. */
+static unsigned long xut_fallback_pages(void)
+{
+	unsigned long n;
+
+	mutex_lock(&xen_unpop_lock);
+	n = xen_unpop_stats.fallback_pages;
+	mutex_unlock(&xen_unpop_lock);
+	return n;
+}
+
+/*
+ * Two single pages of the pool's chunks into @a and @b, for a stash case,
+ * or the case skipped (seed pages come first); hand-back held off, as
+ * frees into a stash make it due.  Returns the delay for
+ * xut_restore_delay().
+ */
+static unsigned int xut_stash_start(struct kunit *test, struct page **a,
+				    struct page **b)
+{
+	unsigned int saved_delay_ms = xut_hold_off_handback();
+	int ret;
+
+	ret = xen_alloc_unpopulated_pages(1, a);
+	if (!ret) {
+		ret = xen_alloc_unpopulated_pages(1, b);
+		if (ret)
+			xen_free_unpopulated_pages(1, a);
+	}
+	if (!ret && (!xen_unpop_page(*a) || !xen_unpop_page(*b))) {
+		xen_free_unpopulated_pages(1, a);
+		xen_free_unpopulated_pages(1, b);
+		xut_restore_delay(saved_delay_ms);
+		kunit_skip(test, "single pages not of the pool's chunks");
+	}
+	if (ret)
+		xut_restore_delay(saved_delay_ms);
+	KUNIT_ASSERT_EQ_MSG(test, ret, 0, "two single pages");
+	return saved_delay_ms;
+}
+
+/*
+ * A single page freed is this CPU's next single page, before the page
+ * freed after it, which the pool's hint would give.  The case keeps to
+ * one CPU only while it looks at the stash: nothing then grows the pool.
+ */
+static void xut_stash_serves_next(struct kunit *test)
+{
+	struct page *a, *b, *again;
+	unsigned int saved_delay_ms = xut_stash_start(test, &a, &b);
+	int ret;
+
+	migrate_disable();
+	xut_drain_stashes();
+	xen_free_unpopulated_pages(1, &a);
+	KUNIT_EXPECT_PTR_EQ(test, xut_stashed(), a);
+	xen_free_unpopulated_pages(1, &b);
+	KUNIT_EXPECT_PTR_EQ(test, xut_stashed(), a);
+	ret = xen_alloc_unpopulated_pages(1, &again);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	if (!ret) {
+		KUNIT_EXPECT_PTR_EQ(test, again, a);
+		KUNIT_EXPECT_NULL(test, xut_stashed());
+	}
+	migrate_enable();
+
+	if (!ret)
+		xen_free_unpopulated_pages(1, &again);
+	xut_restore_delay(saved_delay_ms);
+	KUNIT_EXPECT_EQ(test, xut_check_chunks(test), 0UL);
+}
+
+/*
+ * A stashed page somebody took a reference to is not handed out: it is
+ * held, as its free would have done with the reference already there.
+ * The pool keeps free pages (its reserve), so the allocation in between
+ * takes one of them and does not grow the pool.
+ */
+static void xut_stash_referenced_held(struct kunit *test)
+{
+	struct page *page, *spare, *again;
+	unsigned int saved_delay_ms = xut_stash_start(test, &page, &spare);
+	struct xen_unpop_stats before;
+	int ret;
+
+	xen_free_unpopulated_pages(1, &spare);
+	before = xut_stats();
+	if (before.pages_free < 2) {
+		xen_free_unpopulated_pages(1, &page);
+		xut_restore_delay(saved_delay_ms);
+		kunit_skip(test, "fewer than two free pages in the pool");
+	}
+
+	migrate_disable();
+	xut_drain_stashes();
+	xen_free_unpopulated_pages(1, &page);
+	KUNIT_EXPECT_PTR_EQ(test, xut_stashed(), page);
+	get_page(page);
+	ret = xen_alloc_unpopulated_pages(1, &again);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	if (!ret)
+		KUNIT_EXPECT_PTR_NE(test, again, page);
+	KUNIT_EXPECT_NULL(test, xut_stashed());
+	migrate_enable();
+
+	if (!ret)
+		xen_free_unpopulated_pages(1, &again);
+	KUNIT_EXPECT_EQ(test, xut_stats().pages_held, before.pages_held + 1);
+	put_page(page);
+	xen_unpop_hand_back();
+	KUNIT_EXPECT_EQ(test, xut_stats().pages_held, before.pages_held);
+	xut_restore_delay(saved_delay_ms);
+	KUNIT_EXPECT_EQ(test, xut_check_chunks(test), 0UL);
+}
+
+/*
+ * A chunk whose last page in use is freed into a stash still goes back:
+ * the free makes a hand-back due, and hand-back puts the stashes back
+ * before it looks for spare chunks.
+ */
+static void xut_stash_handed_back(struct kunit *test)
+{
+	const unsigned int nr = 2 * XEN_UNPOP_GRANULE_PAGES;
+	struct xen_unpop_chunk *chunk;
+	struct xen_unpop_stats before;
+	struct page **pages, *kept;
+	unsigned int i, saved_delay_ms;
+
+	/* A new chunk, wholly free again, then single pages, some of it. */
+	pages = xut_new_chunk(test, nr, &kept, &before);
+	chunk = xen_unpop_chunk_of(pages[0]);
+	xen_free_unpopulated_contiguous_pages(nr, pages);
+	xut_cancel_work();
+	saved_delay_ms = xut_hold_off_handback();
+	i = nr;
+	if (!xen_alloc_unpopulated_pages(nr, pages)) {
+		for (i = 0; i < nr; i++)
+			if (xen_unpop_page(pages[i]) &&
+			    xen_unpop_chunk_of(pages[i]) == chunk)
+				break;
+		if (i == nr)
+			xen_free_unpopulated_pages(nr, pages);
+	}
+	if (i == nr) {
+		xen_free_unpopulated_pages(1, &kept);
+		xut_restore_delay(saved_delay_ms);
+	}
+	KUNIT_ASSERT_LT_MSG(test, i, nr, "no single page of the new chunk");
+	swap(pages[0], pages[i]);
+
+	/* All but one given back, then that one, into an empty stash. */
+	xen_free_unpopulated_pages(nr - 1, pages + 1);
+	xut_cancel_work();
+	migrate_disable();
+	xut_drain_stashes();
+	xen_free_unpopulated_pages(1, pages);
+	KUNIT_EXPECT_PTR_EQ(test, xut_stashed(), pages[0]);
+	migrate_enable();
+	KUNIT_EXPECT_TRUE(test, delayed_work_pending(&xen_unpop_handback_work));
+
+	xut_cancel_work();
+	KUNIT_EXPECT_GE(test, xen_unpop_hand_back(), 1U);
+	KUNIT_EXPECT_EQ(test, xut_stats().chunks, before.chunks);
+	KUNIT_EXPECT_EQ(test, xut_check_chunks(test), 0UL);
+	xen_free_unpopulated_pages(1, &kept);
+	xut_restore_delay(saved_delay_ms);
+}
+
+/*
+ * What the bitmaps fall short of, the stashes may hold: a run's search
+ * and a request for more single pages than are free there put them back
+ * first, rather than fail or take RAM from the balloon.  The pool,
+ * capped, cannot grow; all its free pages are taken, then two in a row
+ * given back, one into this CPU's stash.
+ */
+static void xut_stash_drained_when_short(struct kunit *test)
+{
+	struct page **all, *pair[2], *run[2];
+	unsigned int saved_delay_ms;
+	unsigned long nr, row, fallback;
+	int ret;
+
+	all = xut_take_all(test, ARRAY_SIZE(pair), &nr, &row);
+	memcpy(pair, all + row, sizeof(pair));
+	saved_delay_ms = xut_hold_off_handback();
+
+	/* A run of two, whose first page sits in the stash. */
+	migrate_disable();
+	xut_drain_stashes();
+	xen_free_unpopulated_pages(1, &pair[0]);
+	KUNIT_EXPECT_PTR_EQ(test, xut_stashed(), pair[0]);
+	xen_free_unpopulated_pages(1, &pair[1]);
+	migrate_enable();
+	xut_expect_run(test, 2, run, pair[0]);
+	KUNIT_EXPECT_TRUE(test, xut_stashes_empty());
+
+	/* Two single pages, one of them in the stash: none from the balloon. */
+	ret = xen_alloc_unpopulated_pages(2, run);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	if (!ret) {
+		migrate_disable();
+		xut_drain_stashes();
+		xen_free_unpopulated_pages(1, &run[0]);
+		KUNIT_EXPECT_NOT_NULL(test, xut_stashed());
+		xen_free_unpopulated_pages(1, &run[1]);
+		migrate_enable();
+		fallback = xut_fallback_pages();
+		ret = xen_alloc_unpopulated_pages(2, run);
+		KUNIT_EXPECT_EQ(test, ret, 0);
+		KUNIT_EXPECT_EQ(test, xut_fallback_pages(), fallback);
+		if (!ret) {
+			KUNIT_EXPECT_TRUE(test, xen_unpop_page(run[0]) &&
+					  xen_unpop_page(run[1]));
+			xen_free_unpopulated_pages(2, run);
+		}
+	}
+	xut_restore_delay(saved_delay_ms);
+	xut_give_all(test, all, nr, row, ARRAY_SIZE(pair));
+}
+
 /* A page held for good is looked at again less and less often, up to a limit. */
 static void xut_held_retry_backs_off(struct kunit *test)
 {
@@ -1765,6 +2012,10 @@ static struct kunit_case xen_unpopulated_alloc_test_cases[] = {
 	KUNIT_CASE(xut_every_region_used),
 	KUNIT_CASE(xut_run_miss_forgotten),
 	KUNIT_CASE(xut_run_search_resumes),
+	KUNIT_CASE(xut_stash_serves_next),
+	KUNIT_CASE(xut_stash_referenced_held),
+	KUNIT_CASE(xut_stash_handed_back),
+	KUNIT_CASE(xut_stash_drained_when_short),
 	KUNIT_CASE(xut_handback_queued_when_spare),
 	{}
 };

@@ -33,11 +33,19 @@
  * The architecture may also give the pool pages at boot, by freeing them
  * into it from arch_xen_unpopulated_init(): ordinary struct pages with no
  * RAM behind them (x86 hands over the unpopulated part of Xen's extra
- * memory regions).  These seed pages cost nothing and are served first.
+ * memory regions).  These seed pages cost nothing and are served first,
+ * but for a stashed page (below).
  *
  * When there is no Xen resource, or the space is exhausted or too
  * fragmented, single pages fall back to ballooned RAM page by page; the
  * free path tells the kinds apart from the pages themselves.
+ *
+ * A single page of the pool's chunks freed goes to a stash of one page
+ * per CPU, where the next single page is taken from, so a backend that
+ * maps grants one at a time takes no lock and touches no bitmap.  A
+ * stashed page stays in use for the bitmaps; whatever needs them exact
+ * (a contiguous run's search, a request the bitmaps fall short of,
+ * hand-back, the statistics) puts the stashes back first.
  */
 
 #define pr_fmt(fmt) "xen:unpopulated: " fmt
@@ -56,6 +64,7 @@
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
+#include <linux/percpu.h>
 #include <linux/pfn.h>
 #include <linux/seq_file.h>
 #include <linux/sizes.h>
@@ -114,6 +123,7 @@ struct xen_unpop_chunk {
 	struct resource res;		/* in target_resource */
 	struct resource mirror;		/* in iomem_resource, if not the same */
 	unsigned long first_pfn;
+	struct page *first_page;	/* first_pfn's: a chunk's are in a row */
 	unsigned int nr_pages;
 	unsigned int nr_free;
 	unsigned int nr_held;		/* pages freed with a reference held */
@@ -127,6 +137,24 @@ struct xen_unpop_chunk {
 static DEFINE_MUTEX(xen_unpop_lock);
 static LIST_HEAD(xen_unpop_chunks);
 static struct resource *target_resource;
+
+/*
+ * Per-CPU cache of one free page of the pool's chunks, or NULL: what the
+ * next single page is taken from.  Its used bit stays set.  Changed with
+ * xchg() and cmpxchg() only (a READ_ONCE() may look first), from any CPU:
+ * a task may move between taking the pointer and using it, and
+ * xen_unpop_drain_stashes() empties every CPU's, so never with the
+ * this_cpu_*() operations, which are atomic against the local CPU only.
+ * An offline CPU's page waits there for the next drain.
+ */
+static DEFINE_PER_CPU(struct page *, xen_unpop_stash);
+/*
+ * The mark of a stashed page, in its zone_device_data, which is the
+ * pool's while the page is free (users may leave their own pointer
+ * there): a free of a stashed page, a double free, is caught on any CPU.
+ */
+static const char xen_unpop_stashed_mark;
+#define XEN_UNPOP_STASHED	((void *)&xen_unpop_stashed_mark)
 
 /* Frames of the seed pages, written only while the architecture seeds. */
 static struct range xen_unpop_seed_range[XEN_UNPOP_SEED_RANGES] __ro_after_init;
@@ -729,6 +757,8 @@ static struct xen_unpop_chunk *xen_unpop_grow(unsigned int min_pages)
 		goto err_free;
 
 	chunk->first_pfn = PHYS_PFN(chunk->res.start);
+	/* ZONE_DEVICE means SPARSEMEM_VMEMMAP: one array of struct pages. */
+	chunk->first_page = pfn_to_page(chunk->first_pfn);
 	chunk->nr_pages = size;
 	chunk->nr_free = size;
 	if (xen_unpop_invalidate_p2m(chunk->first_pfn, size) ||
@@ -976,11 +1006,14 @@ static unsigned int xen_unpop_take_seeds(unsigned int nr, struct page **pages)
 	return got;
 }
 
+static unsigned int xen_unpop_drain_stashes(void);
+
 /* Take up to @nr single pages from the pool, growing it if allowed. */
 static unsigned int xen_unpop_take_pages(unsigned int nr, struct page **pages)
 {
 	struct xen_unpop_chunk *chunk;
 	unsigned int got = 0, idx;
+	bool drained = false;
 
 	/* Seed pages cost nothing: first. */
 	if (!list_empty(&xen_unpop_seeds)) {
@@ -989,6 +1022,7 @@ static unsigned int xen_unpop_take_pages(unsigned int nr, struct page **pages)
 			return got;
 	}
 
+again:
 	list_for_each_entry(chunk, &xen_unpop_chunks, list) {
 		while (got < nr) {
 			idx = xen_unpop_find_page(chunk);
@@ -998,6 +1032,12 @@ static unsigned int xen_unpop_take_pages(unsigned int nr, struct page **pages)
 		}
 		if (got == nr)
 			return got;
+	}
+	/* Short: the stashes may hold what is missing, before growing. */
+	if (!drained) {
+		drained = true;
+		if (xen_unpop_drain_stashes())
+			goto again;
 	}
 
 	while (got < nr) {
@@ -1070,7 +1110,8 @@ static struct xen_unpop_chunk *xen_unpop_put(struct page *page)
 
 	if (WARN_ON_ONCE(idx >= chunk->nr_pages ||
 			 !test_bit(idx, chunk->used) ||
-			 test_bit(idx, chunk->held)))
+			 test_bit(idx, chunk->held) ||
+			 page->zone_device_data == XEN_UNPOP_STASHED))
 		return NULL;
 	if (xen_unpop_page_referenced(page)) {
 		xen_unpop_hold(chunk, idx, false);
@@ -1082,6 +1123,33 @@ static struct xen_unpop_chunk *xen_unpop_put(struct page *page)
 	chunk->nr_free++;
 	xen_unpop_stats.pages_free++;
 	return chunk->nr_free == chunk->nr_pages ? chunk : NULL;
+}
+
+/*
+ * Put the stashed pages back in the pool, so that its bitmaps and counts
+ * are exact.  A chunk that this leaves wholly free needs no new hand-back:
+ * the free that stashed its page, or one after it, made one due (see
+ * xen_unpop_handback_due()).  Lock held.  Returns the pages put back.
+ */
+static unsigned int xen_unpop_drain_stashes(void)
+{
+	struct page **slot, *page;
+	unsigned int n = 0;
+	int cpu;
+
+	lockdep_assert_held(&xen_unpop_lock);
+	for_each_possible_cpu(cpu) {
+		slot = per_cpu_ptr(&xen_unpop_stash, cpu);
+		if (!READ_ONCE(*slot))
+			continue;
+		page = xchg(slot, NULL);
+		if (page) {
+			page->zone_device_data = NULL;
+			xen_unpop_put(page);
+			n++;
+		}
+	}
+	return n;
 }
 
 /*
@@ -1169,9 +1237,9 @@ static bool xen_unpop_chunk_freeze(struct xen_unpop_chunk *chunk)
 }
 
 /*
- * Put back held pages whose references went, then unmap and release
- * spare chunks: wholly free ones, but for a reserve of one small chunk.
- * Returns the number of chunks handed back.
+ * Put back the stashed pages and the held pages whose references went,
+ * then unmap and release spare chunks: wholly free ones, but for a
+ * reserve of one small chunk.  Returns the number of chunks handed back.
  */
 static unsigned int xen_unpop_hand_back(void)
 {
@@ -1180,6 +1248,7 @@ static unsigned int xen_unpop_hand_back(void)
 
 	mutex_lock(&xen_unpop_handback_lock);
 	mutex_lock(&xen_unpop_lock);
+	xen_unpop_drain_stashes();
 	if (xen_unpop_release_held()) {
 		/* Look again later, less often the longer they stay held. */
 		mod_delayed_work(system_unbound_wq, &xen_unpop_held_work,
@@ -1252,6 +1321,24 @@ static void xen_unpop_maybe_hand_back(const struct xen_unpop_chunk *emptied)
 }
 
 /*
+ * A free left @in_use pages of a chunk in use: make a hand-back due if
+ * they may all sit in stashes (at most one a CPU), for the chunk may be
+ * spare once hand-back has put them back.  Without the lock from the
+ * stash's free, which reads a count that frees under the lock may have
+ * lowered since: the last of them sees the count as it is, and makes a
+ * hand-back due itself.  The test of the pending bit spares the hot path
+ * queue_delayed_work()'s atomic; a hand-back that has started has cleared
+ * it, so one queued meanwhile runs again after it.
+ */
+static void xen_unpop_handback_due(unsigned int in_use)
+{
+	if (in_use <= nr_cpu_ids && xen_unpop_can_hand_back() &&
+	    !delayed_work_pending(&xen_unpop_handback_work))
+		queue_delayed_work(system_unbound_wq, &xen_unpop_handback_work,
+				   msecs_to_jiffies(READ_ONCE(handback_delay_ms)));
+}
+
+/*
  * Put back @nr pages, all of the pool's chunks, and hand back what that
  * leaves spare.  Lock held.
  */
@@ -1266,8 +1353,13 @@ static void xen_unpop_put_pages(unsigned int nr, struct page **pages)
 		if (chunk)
 			emptied = chunk;
 	}
-	if (emptied)
+	if (emptied) {
 		xen_unpop_maybe_hand_back(emptied);
+	} else if (nr) {
+		/* The rest of the last page's chunk may sit in stashes. */
+		chunk = xen_unpop_chunk_of(pages[nr - 1]);
+		xen_unpop_handback_due(chunk->nr_pages - chunk->nr_free);
+	}
 }
 
 /*
@@ -1317,6 +1409,79 @@ static void xen_unpop_free_mixed(unsigned int nr_pages, struct page **pages,
 	mutex_unlock(&xen_unpop_lock);
 }
 
+/*
+ * Take this CPU's stashed page into *@page, if there is one that nobody
+ * but the pool references.  One that somebody does is held, as its free
+ * would have done, and the caller goes to the pool.
+ */
+static bool xen_unpop_unstash(struct page **page)
+{
+	struct page **slot = raw_cpu_ptr(&xen_unpop_stash);
+	struct page *stashed;
+
+	if (!READ_ONCE(*slot))
+		return false;
+	stashed = xchg(slot, NULL);
+	if (!stashed)
+		return false;
+	stashed->zone_device_data = NULL;
+	if (likely(!xen_unpop_page_referenced(stashed))) {
+		*page = stashed;
+		return true;
+	}
+	mutex_lock(&xen_unpop_lock);
+	xen_unpop_put_pages(1, &stashed);
+	mutex_unlock(&xen_unpop_lock);
+	return false;
+}
+
+/*
+ * Stash @page, freed alone, for this CPU's next single page, if it is of
+ * the pool's chunks, the stash is empty and nobody but the pool
+ * references the page.  A stashed page is in use for hand-back, so a
+ * hand-back may be made due: it puts the stashes back before it looks for
+ * spare chunks.  Returns true if the page was dealt with.
+ */
+static bool xen_unpop_stash_page(struct page *page)
+{
+	struct page **slot = raw_cpu_ptr(&xen_unpop_stash);
+	struct xen_unpop_chunk *chunk;
+	struct dev_pagemap *pgmap;
+	unsigned long idx;
+	unsigned int in_use;
+
+	/* xen_unpop_page() and xen_unpop_chunk_of(), the map looked up once. */
+	if (!is_zone_device_page(page))
+		return false;
+	pgmap = page->pgmap;
+	if (pgmap->owner != xen_unpop_owner)
+		return false;
+	chunk = container_of(pgmap, struct xen_unpop_chunk, pgmap);
+	idx = page - chunk->first_page;
+
+	/*
+	 * Freed again, stashed or not: the first free left it to us already.
+	 * Only the page's owner changes its bits but under the lock, and it
+	 * is the caller: in use, not held.
+	 */
+	if (WARN_ON_ONCE(!data_race(test_bit(idx, chunk->used) &&
+				    !test_bit(idx, chunk->held)) ||
+			 page->zone_device_data == XEN_UNPOP_STASHED))
+		return true;
+	if (READ_ONCE(*slot) || xen_unpop_page_referenced(page))
+		return false;
+	/* Read first: once stashed, the page and its chunk may go. */
+	in_use = chunk->nr_pages - data_race(chunk->nr_free);
+	/* Marked first: once in the stash, it may be taken at once. */
+	page->zone_device_data = XEN_UNPOP_STASHED;
+	if (cmpxchg(slot, NULL, page)) {
+		page->zone_device_data = NULL;
+		return false;
+	}
+	xen_unpop_handback_due(in_use);
+	return true;
+}
+
 /**
  * xen_alloc_unpopulated_pages - alloc unpopulated pages
  * @nr_pages: Number of pages
@@ -1340,9 +1505,13 @@ int xen_alloc_unpopulated_pages(unsigned int nr_pages, struct page **pages)
 		return 0;
 
 	if (target_resource) {
-		mutex_lock(&xen_unpop_lock);
-		got = xen_unpop_take_pages(nr_pages, pages);
-		mutex_unlock(&xen_unpop_lock);
+		if (nr_pages == 1 && xen_unpop_unstash(pages)) {
+			got = 1;
+		} else {
+			mutex_lock(&xen_unpop_lock);
+			got = xen_unpop_take_pages(nr_pages, pages);
+			mutex_unlock(&xen_unpop_lock);
+		}
 
 		for (i = 0; i < got; i++) {
 			ret = xen_unpop_alloc_p2m(pages[i]);
@@ -1380,6 +1549,9 @@ void xen_free_unpopulated_pages(unsigned int nr_pages, struct page **pages)
 {
 	unsigned int i;
 
+	/* Not back in the bitmaps: no seam after_free for a stashed page. */
+	if (nr_pages == 1 && xen_unpop_stash_page(pages[0]))
+		return;
 	/* On Arm (and x86 without seed pages) all are the pool's: one look. */
 	for (i = 0; i < nr_pages; i++) {
 		if (!xen_unpop_page(pages[i]))
@@ -1424,6 +1596,8 @@ int xen_alloc_unpopulated_contiguous_pages(unsigned int nr_pages,
 		return -ENODEV;
 
 	mutex_lock(&xen_unpop_lock);
+	/* A stashed page may be the one a run lacks. */
+	xen_unpop_drain_stashes();
 	list_for_each_entry(chunk, &xen_unpop_chunks, list) {
 		idx = xen_unpop_find_run(chunk, nr_pages);
 		if (idx < chunk->nr_pages) {
@@ -1594,7 +1768,12 @@ static int xen_unpop_stats_show(struct seq_file *s, void *unused)
 {
 	struct xen_unpop_stats st;
 
+	/*
+	 * Stashed pages are free: put them back for exact figures (so a
+	 * read changes where the next single page comes from).
+	 */
 	mutex_lock(&xen_unpop_lock);
+	xen_unpop_drain_stashes();
 	st = xen_unpop_stats;
 	mutex_unlock(&xen_unpop_lock);
 
@@ -1631,6 +1810,7 @@ static int xen_unpop_chunks_show(struct seq_file *s, void *unused)
 	struct xen_unpop_chunk *chunk;
 
 	mutex_lock(&xen_unpop_lock);
+	xen_unpop_drain_stashes();
 	list_for_each_entry(chunk, &xen_unpop_chunks, list)
 		seq_printf(s, "chunk 0x%llx 0x%llx pages %u free %u held %u\n",
 			   (u64)chunk->res.start, (u64)chunk->res.end,
