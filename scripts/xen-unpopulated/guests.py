@@ -20,7 +20,12 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import xenboot  # noqa: E402
 
-# dom0's free RAM after the guests, against before them, for our kernel.
+# dom0's free RAM after the guests, against before them, for our kernel,
+# the growth of the kernel's slab caches aside: 7.3's netback, blkback and
+# xenbus leave about 2 MiB more in slab after four cycles, on stock as on
+# ours (measured side by side; 6.1's grew less).  That growth is printed
+# beside the figure; a leak of ours in slab is kmemleak's to find (the
+# debug dom0).
 RAM_TOLERANCE_KB = 2048
 
 
@@ -188,9 +193,14 @@ def check(args):
                      text, re.M)
     ram = (after.get("memfree_kb", 0) - before.get("memfree_kb", 0))
     shat = (p2m_shattered(text, "guests-before"), p2m_shattered(text, "guests-after"))
-    print("# %s: dom0 MemFree %s kB before, %s kB after the guests (%+d kB);"
+    kernel = ", ".join("%s %+d kB" % (k[:-3], after[k] - before[k])
+                       for k in ("slab_kb", "percpu_kb", "kernelstack_kb",
+                                 "pagetables_kb")
+                       if k in before and k in after)
+    print("# %s: dom0 MemFree %s kB before, %s kB after the guests (%+d kB%s);"
           " superpages shattered %s before, %s after; pool peak %s" %
           (args.name, before.get("memfree_kb"), after.get("memfree_kb"), ram,
+           "; " + kernel if kernel else "",
            shat[0], shat[1], peak.group(1) if peak else "-"))
     if args.stock:
         t.ok("pages_in_use" not in before,
@@ -223,9 +233,11 @@ def check(args):
             # Without regions the fallback balloons RAM out and in, and the
             # balloon may hotplug: measured (the line above), not asserted.
             if not args.no_regions:
-                t.ok(ram >= -RAM_TOLERANCE_KB,
-                     "dom0's free RAM back within %d kB (%+d kB)" %
-                     (RAM_TOLERANCE_KB, ram))
+                slab = max(after.get("slab_kb", 0) - before.get("slab_kb", 0), 0)
+                t.ok(ram + slab >= -RAM_TOLERANCE_KB,
+                     "dom0's free RAM back within %d kB, slab's growth "
+                     "aside (%+d kB, slab %+d kB)" %
+                     (RAM_TOLERANCE_KB, ram, slab))
                 t.ok(None not in shat and shat[1] == shat[0],
                      "no superpage of dom0 shattered by the guests "
                      "(%s before, %s after)" % shat)

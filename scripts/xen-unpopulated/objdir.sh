@@ -19,6 +19,9 @@
 # series leaves alone is the same command in both trees and ccache
 # serves the second build from the first.
 #
+# The arm64 configuration with 4 KiB pages carries what make guests needs
+# (guests-arm64.config) unless GUESTS_CONFIG=n.
+#
 # $BASELINE (6.1, the default, 6.12, or the mainline X.Y the series is
 # written for; "mainline" names it) picks the baseline: baseline_vars
 # sets BL (the version), BL_PKG (Debian's package and tarball name) and
@@ -117,10 +120,12 @@ conf_vars() {
 		CONF_ARCH=arm64
 		CONF_CROSS=aarch64-linux-gnu-
 		CONF_FRAGS=("$CONF_DIR/dom0-arm64.config")
-		if [ "$conf" = arm64 ]; then
-			CONF_FRAGS+=("$CONF_DIR/guests-arm64.config")
-		else
+		if [ "$conf" != arm64 ]; then
 			CONF_FRAGS+=("$CONF_DIR/$conf.config")
+		elif [ "${GUESTS_CONFIG:-y}" = y ]; then
+			# GUESTS_CONFIG=n leaves it out: the test command's
+			# backport boots, which start no guest.
+			CONF_FRAGS+=("$CONF_DIR/guests-arm64.config")
 		fi
 		CONF_TARGETS=Image
 		# kunit.py exec boots Image.gz (run-tests.sh's kunit-run).

@@ -9,39 +9,41 @@
 #   run-tests.sh --configs  the other configurations (make test-configs)
 #   run-tests.sh --all      both (make test-all)
 #
-# The test command:
+# The test command: the full matrix on the mainline form, the series
+# checks, a build and one boot on each backport.
 #   host tool      tools/xen/tests/run.sh on the host build of the tool
 #   fuzz           libFuzzer slice: region helpers and the tool on DTBs
-#   checkpatch     scripts/checkpatch.pl --strict on every patch
-#   am-check       git am of the series onto the pristine baseline tree
-#   patches-check  patches/ is what export-patches.sh writes from it
-#   kernel checks  our arm64 objects rebuilt with W=1 and sparse, no
-#                  warnings; kernel-doc
-#   kunit-run      the pure suite with kunit.py exec, without Xen
-#   boot-regions   Xen + our dom0: regions, holes, tool, KUnit; the
-#                  balloon's target raised: no memory hotplugged
-#   boot-no-regions  the same with ext_regions=no: fallback
-#   boot-small-regions  a layout with a 64 MiB region: the pool uses it
-#   layout-*-xen4.20  both layouts under Debian 13's Xen 4.20
-#   guests         domUs started with xl, their PV disks and networks
-#                  served by dom0's backends: ours, with regions and in
-#                  the small layout (guests.sh; make guests adds stock
-#                  and ext_regions=no)
-#   6.12           the series' 6.12 form: checkpatch, git am onto the
-#                  pristine 6.12 tree, patches/ in step; boot-regions-6.12,
-#                  our 6.12 kernel as arm64 dom0 with every KUnit suite
-#                  and kselftest (stock 6.12 beside it and the x86_64 PV
-#                  dom0: make test-6.12)
-#   7.3 (mainline) the series' mainline form: checkpatch, git am,
-#                  patches/; our kernel and stock's (test-baseline.sh):
-#     boot-regions-7.3  every KUnit suite and kselftest
+#   each form (6.1, 6.12, mainline):
+#     checkpatch   scripts/checkpatch.pl --strict on every patch
+#     am-check     git am of the series onto the pristine baseline's
+#                  files it touches; no patch adds a file the baseline has
+#     patches-check  patches/ is what export-patches.sh writes from it
+#   6.1, 6.12 (LTS backports, built without the guests' options):
+#     boot-regions[-6.12]  Xen + our dom0: regions, holes, tool, every
+#                  KUnit suite and kselftest; the balloon's target
+#                  raised: no memory hotplugged (stock 6.12 beside it and
+#                  the x86_64 PV dom0: make test-6.12; stock 6.1: make
+#                  test-6.1)
+#     kernel checks  our 6.1 arm64 objects rebuilt with W=1 and sparse,
+#                  no warnings; kernel-doc
+#   7.3 (mainline): our kernel and stock's, same config (test-baseline.sh)
+#     boot-regions-7.3[-xen4.20]  as above, under Xen 4.17 and 4.20
 #     boot-stock-7.3    the series' kselftests skip cleanly on stock;
 #                  what stock hotplugs for a raised balloon target
 #     first-map-arm64-7.3  RAM cost of the first grant map, ours beside
 #                  stock in the same run
 #     dmabuf-7.3   a 4 MiB gntdev dma-buf: no superpage shattered (Xen's
 #                  'q'), RAM cost, beside stock and our forced RAM path
-#   (stock 6.1 beside our 6.1 kernel: make test-6.1)
+#     tool-in-tree-7.3, kernel-checks-7.3  the tool built in the tree;
+#                  W=1 and kernel-doc
+#     boot-no-regions-7.3  ext_regions=no: fallback
+#     boot-small-regions-7.3  a layout with a 64 MiB region: the pool
+#                  uses it; layout-small-7.3-xen4.20 under Xen 4.20
+#     kunit-run-7.3  the pure suite with kunit.py exec, without Xen
+#     guests       domUs started with xl, their PV disks and networks
+#                  served by dom0's backends: ours, with regions and in
+#                  the small layout, four cycles each (guests.sh; make
+#                  guests runs ten and adds stock and ext_regions=no)
 #
 # --configs, each a kernel build of its own:
 #   boot-regions-16k, -64k  the same dom0 tests with 16 and 64 KiB pages
@@ -133,7 +135,7 @@ if part test; then
 
 	# libFuzzer on the region helpers and on the tool with malformed
 	# device trees, a fixed slice (make fuzz runs longer).
-	"$HERE/fuzz.sh" --runs 1000000 --seed 1 > "$RES/fuzz.tap"
+	"$HERE/fuzz.sh" --runs 250000 --seed 1 > "$RES/fuzz.tap"
 	tail -n 1 "$RES/fuzz.tap"
 
 	# series_checks BASELINE: checkpatch, git am onto a git tree of the
@@ -157,6 +159,14 @@ if part test; then
 		series_checks 6.1
 fi
 
+# The backports' kernels are built without what the guests need
+# (objdir.sh) and without ccache's preprocessor pass, no stock twin of
+# theirs being built here.
+export GUESTS_CONFIG=n NO_TWIN=y
+
+# The 6.1 LTS form: our kernel boots as arm64 dom0 with every KUnit suite
+# and kselftest; W=1, sparse and kernel-doc on our objects (Debian's
+# sparse is too old for mainline).
 if part test &&
    step build-kernel-ours "$HERE/build-kernel.sh" ours &&
    step build-initramfs "$HERE/mkinitramfs.sh" "$OUT/initrd.cpio.gz"; then
@@ -164,57 +174,8 @@ if part test &&
 	check "$RES/boot-regions.log" boot-regions --expect-regions --balloon-grow \
 		"${ALL_KUNIT[@]}" "${KSELFTESTS[@]}" "${DEBUGFS_ARM64[@]}"
 
-	boot "ext_regions=no" --log "$RES/boot-no-regions.log"
-	check "$RES/boot-no-regions.log" boot-no-regions --expect-no-regions \
-		"${KSELFTESTS[@]}"
-
-	# Several regions, one of 64 MiB, none holding an aligned 128 MiB
-	# (the stock allocator's section): the pool must use every one whole.
-	boot "" --layout small --dom0-cmdline xu.tests=gntdev_unpopulated \
-		--log "$RES/boot-small-regions.log"
-	check "$RES/boot-small-regions.log" boot-small-regions --expect-regions \
-		--small-region --kunit xen_unpopulated_alloc:25 \
-		--kselftest gntdev_unpopulated
-
-	# The layouts are the project's, not a Xen build's: Debian 13's Xen
-	# 4.20 gives dom0 the same regions in each (the check compares them
-	# with what the layout set up, as under 4.17 above).
-	for layout in regions small; do
-		boot "" --xen-version 4.20 --layout "$layout" \
-			--dom0-cmdline "kunit.enable=0 xu.tests=none" \
-			--log "$RES/layout-$layout-xen4.20.log"
-		check "$RES/layout-$layout-xen4.20.log" "layout-$layout-xen4.20" \
-			--expect-regions
-	done
-
-	# The pure suite the kernel's way, without Xen: kunit.py exec runs
-	# the arm64 kernel built above (it has kunit.py's PL011 console)
-	# under plain QEMU, no hypervisor.  make kunit builds and runs
-	# drivers/xen/.kunitconfig with kunit.py run, a kernel of its own.
-	n_kunit=$(grep -c KUNIT_CASE "$REPO/drivers/xen/extended-regions-test.h")
-	if step kunit-run env -C "$OUT/linux-ours" python3 tools/testing/kunit/kunit.py \
-		exec --arch=arm64 --build_dir="$(obj arm64)" \
-		xen_extended_regions &&
-	   grep -q "Ran $n_kunit tests: passed: $n_kunit\$" "$RES/kunit-run.log"; then
-		echo "ok 1 - kunit-run: kunit.py exec xen_extended_regions, $n_kunit of $n_kunit passed" \
-			> "$RES/kunit-run.tap"
-	else
-		echo "not ok 1 - kunit-run: kunit.py exec xen_extended_regions, $n_kunit cases expected (see $RES/kunit-run.log)" \
-			> "$RES/kunit-run.tap"
-	fi
-	tail -n 1 "$RES/kunit-run.tap"
-
-	# W=1, sparse and kernel-doc on our arm64 objects.
 	"$HERE/kernel-checks.sh" arm64 > "$RES/kernel-checks.tap"
 	tail -n 1 "$RES/kernel-checks.tap"
-
-	# Real guests (guests.sh): xl in dom0 starts two domUs at once, ten
-	# times, their PV disks and networks served by dom0's blkback and
-	# netback, on our kernel with Xen's extended regions and in a layout
-	# whose regions hold no aligned 128 MiB.  make guests runs stock
-	# beside them and ext_regions=no as well.
-	SCENARIOS="guests guests-small" GUESTS_BUILT=1 \
-		TIMEOUT=$((BOOT_TIMEOUT * 3)) "$HERE/guests.sh"
 fi
 
 # The 6.12 LTS form of the series: it applies with git am to the
@@ -230,6 +191,9 @@ if part test &&
 	BASELINE=6.12 TALLY=n "$HERE/test-baseline.sh" --ours-arm64
 fi
 
+# Mainline's kernels: the guests' options in, stock built beside ours.
+unset GUESTS_CONFIG NO_TWIN
+
 # The mainline form (the newest X.Y with an upstream-X.Y.diff, Debian
 # 13's linux-source-X.Y): its series checks, then our kernel of it and
 # stock's, same config, booted under Xen (test-baseline.sh --arm64):
@@ -243,6 +207,61 @@ if part test &&
 	"$REPO/out/series-$MAINLINE"; then
 	series_checks "$MAINLINE"
 	BASELINE=$MAINLINE TALLY=n "$HERE/test-baseline.sh" --arm64
+fi
+
+# The rest of the matrix on the mainline form, the kernels and initramfs
+# test-baseline.sh built: fallback, the small layout (under Xen 4.20
+# too; both Xen versions boot the default layout there), kunit.py and
+# real guests.
+built() { grep -q '^ok' "$RES/$1-$MAINLINE-full.tap" 2>/dev/null; }
+if part test && built "build-kernel-ours-$MAINLINE" && built build-initramfs; then
+	export BASELINE=$MAINLINE
+	boot "ext_regions=no" --log "$RES/boot-no-regions-$BASELINE.log"
+	check "$RES/boot-no-regions-$BASELINE.log" "boot-no-regions-$BASELINE" \
+		--expect-no-regions "${KSELFTESTS[@]}"
+
+	# Several regions, one of 64 MiB, none holding an aligned 128 MiB
+	# (the stock allocator's section): the pool must use every one whole.
+	boot "" --layout small --dom0-cmdline xu.tests=gntdev_unpopulated \
+		--log "$RES/boot-small-regions-$BASELINE.log"
+	check "$RES/boot-small-regions-$BASELINE.log" "boot-small-regions-$BASELINE" \
+		--expect-regions --small-region --kunit xen_unpopulated_alloc:25 \
+		--kselftest gntdev_unpopulated
+
+	# The layouts are the project's, not a Xen build's: Debian 13's Xen
+	# 4.20 gives dom0 the same regions (the check compares them with
+	# what the layout set up, as under 4.17).
+	boot "" --xen-version 4.20 --layout small \
+		--dom0-cmdline "kunit.enable=0 xu.tests=none" \
+		--log "$RES/layout-small-$BASELINE-xen4.20.log"
+	check "$RES/layout-small-$BASELINE-xen4.20.log" "layout-small-$BASELINE-xen4.20" \
+		--expect-regions
+
+	# The pure suite the kernel's way, without Xen: kunit.py exec runs
+	# the arm64 kernel built above (it has kunit.py's PL011 console)
+	# under plain QEMU, no hypervisor.  make kunit builds and runs
+	# drivers/xen/.kunitconfig with kunit.py run, a kernel of its own.
+	n_kunit=$(grep -c KUNIT_CASE "$REPO/drivers/xen/extended-regions-test.h")
+	if step "kunit-run-$BASELINE" env -C "$OUT/linux-ours-$BASELINE" python3 \
+		tools/testing/kunit/kunit.py exec --arch=arm64 \
+		--build_dir="$(obj arm64)" xen_extended_regions &&
+	   grep -q "Ran $n_kunit tests: passed: $n_kunit\$" "$RES/kunit-run-$BASELINE.log"; then
+		echo "ok 1 - kunit-run-$BASELINE: kunit.py exec xen_extended_regions, $n_kunit of $n_kunit passed" \
+			> "$RES/kunit-run-$BASELINE.tap"
+	else
+		echo "not ok 1 - kunit-run-$BASELINE: kunit.py exec xen_extended_regions, $n_kunit cases expected (see $RES/kunit-run-$BASELINE.log)" \
+			> "$RES/kunit-run-$BASELINE.tap"
+	fi
+	tail -n 1 "$RES/kunit-run-$BASELINE.tap"
+
+	# Real guests (guests.sh): xl in dom0 starts two domUs at once, four
+	# times here (make guests: ten), their PV disks and networks served
+	# by dom0's blkback and netback, on our kernel with Xen's extended
+	# regions and in a layout whose regions hold no aligned 128 MiB.
+	# make guests runs stock beside them and ext_regions=no as well.
+	SCENARIOS="guests guests-small" GUESTS_BUILT=1 CYCLES=4 \
+		TIMEOUT=$((BOOT_TIMEOUT * 3)) "$HERE/guests.sh"
+	unset BASELINE
 fi
 
 if part configs; then
