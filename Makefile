@@ -4,8 +4,10 @@
 # the real Xen hypervisor in QEMU.  See README.md.
 #
 #   make run     build and boot our dom0 under Xen, show what it found
-#   make test    the test command (60 minutes cold on 2 cores); closes
-#                with "N passed, N failed"
+#   make test    the test command: the full matrix on mainline, the
+#                series checks and one boot on each backport (51 minutes
+#                cold on 2 cores here, within 60); closes with "N passed,
+#                N failed"
 #   make test-configs  the configurations the test command leaves out:
 #                16 and 64 KiB pages, the debug dom0, the x86_64 PV dom0,
 #                32-bit arm builds

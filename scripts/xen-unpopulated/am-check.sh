@@ -46,16 +46,27 @@ ok() {
 }
 
 patches=$(ls "$SERIES"/[0-9]*.patch | grep -v '/0000-cover-letter.patch$')
+if [ -z "$patches" ]; then
+	ok 1 "a series in $SERIES"
+	echo "1..$n"
+	exit 1
+fi
 nr=$(echo "$patches" | wc -l)
 
 # The tarball's files, its top directory left out, once per version;
 # the first line names the version and that directory.
 LIST=$OUT/pristine-$NAME.files
 if [ "$(head -n 1 "$LIST" 2>/dev/null | cut -d' ' -f2)" != "$PKG_VERSION" ]; then
-	xz -T0 -dc "$TARBALL" | tar -t > "$LIST.tmp" &&
-	{ echo "# $PKG_VERSION $(head -n 1 "$LIST.tmp" | cut -d/ -f1)"
-	  sed -n 's|^[^/]*/\(.*[^/]\)$|\1|p' "$LIST.tmp"; } > "$LIST" &&
+	rm -f "$LIST"
+	if xz -T0 -dc "$TARBALL" | tar -t > "$LIST.tmp"; then
+		{ echo "# $PKG_VERSION $(head -n 1 "$LIST.tmp" | cut -d/ -f1)"
+		  sed -n 's|^[^/]*/\(.*[^/]\)$|\1|p' "$LIST.tmp"; } > "$LIST"
+	fi
 	rm -f "$LIST.tmp"
+	ok "$([ -s "$LIST" ]; echo $?)" "the file list of $NAME $PKG_VERSION"
+	[ -s "$LIST" ] || { echo "1..$n"; exit 1; }
+else
+	ok 0 "the file list of $NAME $PKG_VERSION (kept)"
 fi
 # What the tree holds: every file a patch touches that the baseline
 # ships, and get_maintainer.pl with the files it looks for at the top.

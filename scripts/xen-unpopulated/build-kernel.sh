@@ -59,10 +59,9 @@ OBJ=$OUT/$CONF_OBJ
 # ccache: the arm64 4 KiB build of ours and stock's share their cache
 # entries through the preprocessed source (their include/generated/
 # autoconf.h differ in the series' options, so the direct hash does not
-# match); every other build has no twin and skips the preprocessor pass
-# on a miss (depend mode), as does a build whose twin is not made
-# (NO_TWIN=y: the test command's backports).
-if [ "${CONF:-arm64}" = arm64 ] && [ "${NO_TWIN:-n}" != y ]; then
+# match); every other build, GUESTS_CONFIG=n's included, has no twin and
+# skips the preprocessor pass on a miss (depend mode).
+if [ "${CONF:-arm64}" = arm64 ] && [ "${GUESTS_CONFIG:-y}" != n ]; then
 	unset CCACHE_DEPEND
 else
 	export CCACHE_DEPEND=1

@@ -18,23 +18,38 @@ BASE=${OUT:-$REPO/build}/$BL_PKG
 n=0
 failed=0
 DIR=$(cd "$1" && pwd)
+
+# run_checkpatch PATCH: the baseline's checkpatch.pl on PATCH, what it
+# printed.  FILE_PATH_CHANGES asks whether MAINTAINERS covers new files:
+# am-check answers it with get_maintainer.pl on the applied tree.  The
+# baseline is a tarball without history, so checkpatch cannot look up
+# the hashes of Fixes: lines (UNKNOWN_COMMIT_ID); it still checks their
+# form (BAD_FIXES_TAG).  The hashes were checked against public
+# archives, as the patches' notes say.
+run_checkpatch() {
+	(cd "$BASE" && perl scripts/checkpatch.pl --strict --show-types \
+		--ignore FILE_PATH_CHANGES,UNKNOWN_COMMIT_ID "$1" 2>&1)
+}
+
 for p in "$DIR"/0*.patch; do
 	case $p in */0000-cover-letter.patch) continue ;; esac
 	n=$((n + 1))
-	# FILE_PATH_CHANGES asks whether MAINTAINERS covers new files:
-	# am-check answers it with get_maintainer.pl on the applied tree.
-	# The baseline is a tarball without history, so checkpatch cannot
-	# look up the hashes of Fixes: lines (UNKNOWN_COMMIT_ID); it still
-	# checks their form (BAD_FIXES_TAG).  The hashes were checked against
-	# public archives, as the patches' notes say.
-	out=$(cd "$BASE" && perl scripts/checkpatch.pl --strict --show-types \
-		--ignore FILE_PATH_CHANGES,UNKNOWN_COMMIT_ID "$p" 2>&1)
+	out=$(run_checkpatch "$p")
+	# Once (2026-12-08) a run gave neither a summary nor a diagnostic,
+	# and the same patch passed every time after: say what it printed,
+	# and run it again.
+	if ! echo "$out" | grep -q '^total: '; then
+		echo "# checkpatch gave no summary for ${p##*/}, run again; it printed:"
+		echo "$out" | tail -n 10 | sed 's/^/#   /'
+		out=$(run_checkpatch "$p")
+	fi
 	if echo "$out" | grep -q "total: 0 errors, 0 warnings, 0 checks"; then
 		echo "ok $n - checkpatch --strict: ${p##*/}"
 	else
 		failed=$((failed + 1))
 		echo "not ok $n - checkpatch --strict: ${p##*/}"
-		echo "$out" | grep -E "^(ERROR|WARNING|CHECK)|^#|^\+" | sed 's/^/#   /' | head -40
+		echo "$out" | grep -E "^(ERROR|WARNING|CHECK)|^#|^\+|^total: " |
+			sed 's/^/#   /' | head -40
 	fi
 	# One idea a patch: the allocator rework changes at most 400 lines a
 	# patch outside its tests (lines added plus lines removed).

@@ -37,7 +37,8 @@ GUEST_MEM=${GUEST_MEM:-96}
 BOOT_TIMEOUT=${TIMEOUT:-900}
 STALL=${STALL:-180}
 mkdir -p "$RES"
-unset CONF
+# The guests need the arm64 configuration whole (objdir.sh).
+unset CONF GUESTS_CONFIG
 
 # shellcheck source=step.sh
 . "$HERE/step.sh"
@@ -67,6 +68,13 @@ if [ -z "${GUESTS_BUILT:-}" ]; then
 	done
 	step build-initramfs "$HERE/mkinitramfs.sh" "$OUT/initrd.cpio.gz" || exit 1
 fi
+for k in $kinds; do
+	obj=$OUT/$("$HERE/objdir.sh" arm64 "$k" | cut -d' ' -f1)
+	grep -qx CONFIG_XEN_NETDEV_BACKEND=y "$obj/.config" 2>/dev/null || {
+		echo "guests: $obj is not configured for guests (no netback)" >&2
+		exit 1
+	}
+done
 for k in $kinds; do
 	"$HERE/guest-initrd.sh" "$("$HERE/objdir.sh" --image arm64 "$k")" \
 		"$OUT/initrd-guests-$k.cpio.gz" > /dev/null || exit 1

@@ -20,7 +20,9 @@
 # serves the second build from the first.
 #
 # The arm64 configuration with 4 KiB pages carries what make guests needs
-# (guests-arm64.config) unless GUESTS_CONFIG=n.
+# (guests-arm64.config); with GUESTS_CONFIG=n it leaves that out, in an
+# object tree of its own (obj-arm64-noguests): the test command's
+# backport boots, which start no guest and have no stock twin.
 #
 # $BASELINE (6.1, the default, 6.12, or the mainline X.Y the series is
 # written for; "mainline" names it) picks the baseline: baseline_vars
@@ -111,7 +113,7 @@ baseline_vars() {
 }
 
 conf_vars() {
-	local conf=$1 kind=$2
+	local conf=$1 kind=$2 suffix=
 
 	baseline_vars || return 2
 
@@ -122,10 +124,11 @@ conf_vars() {
 		CONF_FRAGS=("$CONF_DIR/dom0-arm64.config")
 		if [ "$conf" != arm64 ]; then
 			CONF_FRAGS+=("$CONF_DIR/$conf.config")
-		elif [ "${GUESTS_CONFIG:-y}" = y ]; then
-			# GUESTS_CONFIG=n leaves it out: the test command's
-			# backport boots, which start no guest.
+		elif [ "${GUESTS_CONFIG:-y}" != n ]; then
 			CONF_FRAGS+=("$CONF_DIR/guests-arm64.config")
+		else
+			# GUESTS_CONFIG=n: without it, in a tree of its own.
+			suffix=-noguests
 		fi
 		CONF_TARGETS=Image
 		# kunit.py exec boots Image.gz (run-tests.sh's kunit-run).
@@ -157,7 +160,7 @@ conf_vars() {
 	stock)	CONF_SRC=$BL_PKG ;;
 	*)	echo "unknown kind '$kind' (ours, stock)" >&2; return 2 ;;
 	esac
-	CONF_OBJ=$CONF_SRC/obj-$conf
+	CONF_OBJ=$CONF_SRC/obj-$conf$suffix
 }
 
 # w1_make CONF OBJECT...: rebuild OBJECTs in CONF's tree of ours with W=1
