@@ -193,10 +193,11 @@ def check(args):
                      text, re.M)
     ram = (after.get("memfree_kb", 0) - before.get("memfree_kb", 0))
     shat = (p2m_shattered(text, "guests-before"), p2m_shattered(text, "guests-after"))
-    kernel = ", ".join("%s %+d kB" % (k[:-3], after[k] - before[k])
-                       for k in ("slab_kb", "percpu_kb", "kernelstack_kb",
-                                 "pagetables_kb")
-                       if k in before and k in after)
+    # The kernel's own memory, grown or shrunk across the guests.
+    growth = {k: after[k] - before[k]
+              for k in ("slab_kb", "percpu_kb", "kernelstack_kb", "pagetables_kb")
+              if k in before and k in after}
+    kernel = ", ".join("%s %+d kB" % (k[:-3], v) for k, v in growth.items())
     print("# %s: dom0 MemFree %s kB before, %s kB after the guests (%+d kB%s);"
           " superpages shattered %s before, %s after; pool peak %s" %
           (args.name, before.get("memfree_kb"), after.get("memfree_kb"), ram,
@@ -233,7 +234,7 @@ def check(args):
             # Without regions the fallback balloons RAM out and in, and the
             # balloon may hotplug: measured (the line above), not asserted.
             if not args.no_regions:
-                slab = max(after.get("slab_kb", 0) - before.get("slab_kb", 0), 0)
+                slab = max(growth.get("slab_kb", 0), 0)
                 t.ok(ram + slab >= -RAM_TOLERANCE_KB,
                      "dom0's free RAM back within %d kB, slab's growth "
                      "aside (%+d kB, slab %+d kB)" %

@@ -69,14 +69,12 @@ if [ -z "${GUESTS_BUILT:-}" ]; then
 	step build-initramfs "$HERE/mkinitramfs.sh" "$OUT/initrd.cpio.gz" || exit 1
 fi
 for k in $kinds; do
-	obj=$OUT/$("$HERE/objdir.sh" arm64 "$k" | cut -d' ' -f1)
-	grep -qx CONFIG_XEN_NETDEV_BACKEND=y "$obj/.config" 2>/dev/null || {
-		echo "guests: $obj is not configured for guests (no netback)" >&2
+	read -r obj image < <("$HERE/objdir.sh" arm64 "$k")
+	grep -qx CONFIG_XEN_NETDEV_BACKEND=y "$OUT/$obj/.config" 2>/dev/null || {
+		echo "guests: $OUT/$obj is not configured for guests (no netback)" >&2
 		exit 1
 	}
-done
-for k in $kinds; do
-	"$HERE/guest-initrd.sh" "$("$HERE/objdir.sh" --image arm64 "$k")" \
+	"$HERE/guest-initrd.sh" "$OUT/$obj/$image" \
 		"$OUT/initrd-guests-$k.cpio.gz" > /dev/null || exit 1
 done
 
